@@ -1,0 +1,416 @@
+//! The repository conformance suite: what every backend must do, written
+//! once. A backend's test file runs it with
+//! [`repository_conformance!`](crate::repository_conformance), giving it an
+//! expression that yields a fresh, empty `Arc<dyn Repository>`.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use chrono::Duration;
+use glint_domain::image_query::{
+    Comparison, ImageListQuery, MemberStatusFilter, SortDir, SortKey, TimeFilter, ValueFilter,
+    Viewer, VisibilityFilter,
+};
+use glint_domain::{time, Error, Image, ImageStatus, ImageUpdate, MemberStatus, NewImage, Visibility};
+
+use crate::Repository;
+
+/// Generates one `#[tokio::test]` per conformance check for a backend.
+#[macro_export]
+macro_rules! repository_conformance {
+    ($make:expr) => {
+        $crate::repository_conformance!(@each $make;
+            create_then_get_round_trips,
+            duplicate_id_conflicts,
+            missing_image_is_not_found,
+            update_writes_base_properties_and_tags,
+            update_purges_properties,
+            update_is_compare_and_swap_on_status,
+            destroy_soft_deletes,
+            tags_add_idempotently_and_delete,
+            members_create_find_update,
+            list_visibility_for_projects,
+            list_for_admin_sees_everything,
+            list_filters,
+            list_pages_through_every_sort_order,
+            list_marker_must_be_visible
+        );
+    };
+    (@each $make:expr; $($name:ident),*) => {
+        $(
+            #[tokio::test]
+            async fn $name() {
+                let repo = $make;
+                $crate::conformance::$name(&*repo).await;
+            }
+        )*
+    };
+}
+
+fn new_image(owner: &str, name: Option<&str>, visibility: Visibility) -> Image {
+    Image::from_new(
+        uuid::Uuid::new_v4().to_string(),
+        NewImage {
+            name: name.map(str::to_string),
+            owner: Some(owner.to_string()),
+            visibility: Some(visibility),
+            disk_format: Some("qcow2".into()),
+            container_format: Some("bare".into()),
+            ..NewImage::default()
+        },
+        time::now(),
+    )
+}
+
+fn viewer(project: &str) -> Viewer {
+    Viewer {
+        project_id: Some(project.to_string()),
+        is_admin: false,
+    }
+}
+
+fn admin() -> Viewer {
+    Viewer {
+        project_id: Some("admin-project".into()),
+        is_admin: true,
+    }
+}
+
+async fn ids(repo: &dyn Repository, query: &ImageListQuery) -> Vec<String> {
+    repo.image_get_all(query)
+        .await
+        .expect("list")
+        .into_iter()
+        .map(|i| i.id)
+        .collect()
+}
+
+fn set(ids: &[&Image]) -> BTreeSet<String> {
+    ids.iter().map(|i| i.id.clone()).collect()
+}
+
+pub async fn create_then_get_round_trips(repo: &dyn Repository) {
+    let mut image = new_image("p1", Some("cirros"), Visibility::Private);
+    image.min_disk = 3;
+    image.min_ram = 512;
+    image.protected = true;
+    image.properties = BTreeMap::from([
+        ("os_distro".to_string(), "cirros".to_string()),
+        ("hw_disk_bus".to_string(), "virtio".to_string()),
+    ]);
+    image.tags = BTreeSet::from(["a".to_string(), "b".to_string()]);
+    let created = repo.image_create(&image).await.expect("create");
+    assert_eq!(created, image);
+    let got = repo.image_get(&image.id, false).await.expect("get");
+    assert_eq!(got, image);
+}
+
+pub async fn duplicate_id_conflicts(repo: &dyn Repository) {
+    let image = new_image("p1", Some("x"), Visibility::Private);
+    repo.image_create(&image).await.expect("create");
+    let err = repo.image_create(&image).await.expect_err("duplicate");
+    assert!(matches!(err, Error::Conflict(_)), "{err:?}");
+}
+
+pub async fn missing_image_is_not_found(repo: &dyn Repository) {
+    let id = uuid::Uuid::new_v4().to_string();
+    assert!(matches!(repo.image_get(&id, false).await, Err(Error::NotFound(_))));
+    assert!(matches!(repo.image_destroy(&id).await, Err(Error::NotFound(_))));
+    assert!(matches!(repo.image_tag_add(&id, "t").await, Err(Error::NotFound(_))));
+    let update = ImageUpdate::base(new_image("p1", None, Visibility::Private));
+    assert!(matches!(repo.image_update(&update).await, Err(Error::NotFound(_))));
+}
+
+pub async fn update_writes_base_properties_and_tags(repo: &dyn Repository) {
+    let mut image = new_image("p1", Some("before"), Visibility::Private);
+    image.properties.insert("keep".into(), "1".into());
+    image.properties.insert("drop".into(), "2".into());
+    image.tags.insert("old".into());
+    let image = repo.image_create(&image).await.unwrap();
+
+    let mut changed = image.clone();
+    changed.name = Some("after".into());
+    changed.min_disk = 10;
+    changed.visibility = Visibility::Shared;
+    let mut update = ImageUpdate::base(changed);
+    update.set_properties.insert("new".into(), "3".into());
+    update.remove_properties.insert("drop".into());
+    update.tags = Some(BTreeSet::from(["fresh".to_string()]));
+    let after = repo.image_update(&update).await.unwrap();
+
+    assert_eq!(after.name.as_deref(), Some("after"));
+    assert_eq!(after.min_disk, 10);
+    assert_eq!(after.visibility, Visibility::Shared);
+    assert_eq!(
+        after.properties,
+        BTreeMap::from([("keep".into(), "1".into()), ("new".into(), "3".into())])
+    );
+    assert_eq!(after.tags, BTreeSet::from(["fresh".to_string()]));
+    assert!(after.updated_at >= image.updated_at);
+    assert_eq!(after.created_at, image.created_at);
+
+    // A removed property can come back.
+    let mut update = ImageUpdate::base(after.clone());
+    update.set_properties.insert("drop".into(), "again".into());
+    let after = repo.image_update(&update).await.unwrap();
+    assert_eq!(after.properties.get("drop").map(String::as_str), Some("again"));
+}
+
+pub async fn update_purges_properties(repo: &dyn Repository) {
+    let mut image = new_image("p1", None, Visibility::Private);
+    image.properties.insert("a".into(), "1".into());
+    image.properties.insert("b".into(), "2".into());
+    let image = repo.image_create(&image).await.unwrap();
+    let mut update = ImageUpdate::base(image);
+    update.set_properties.insert("b".into(), "20".into());
+    update.purge_properties = true;
+    let after = repo.image_update(&update).await.unwrap();
+    assert_eq!(after.properties, BTreeMap::from([("b".into(), "20".into())]));
+}
+
+pub async fn update_is_compare_and_swap_on_status(repo: &dyn Repository) {
+    let image = repo
+        .image_create(&new_image("p1", None, Visibility::Private))
+        .await
+        .unwrap();
+    let mut saving = image.clone();
+    saving.status = ImageStatus::Saving;
+    let mut first = ImageUpdate::base(saving.clone());
+    first.from_state = Some(ImageStatus::Queued);
+    repo.image_update(&first).await.expect("first writer wins");
+    let err = repo.image_update(&first).await.expect_err("second writer loses");
+    assert!(matches!(err, Error::Conflict(_)), "{err:?}");
+    assert_eq!(repo.image_get(&image.id, false).await.unwrap().status, ImageStatus::Saving);
+}
+
+pub async fn destroy_soft_deletes(repo: &dyn Repository) {
+    let mut image = new_image("p1", None, Visibility::Public);
+    image.tags.insert("t".into());
+    let image = repo.image_create(&image).await.unwrap();
+    let gone = repo.image_destroy(&image.id).await.unwrap();
+    assert!(gone.deleted);
+    assert!(gone.deleted_at.is_some());
+    assert_eq!(gone.status, ImageStatus::Deleted);
+    assert!(matches!(repo.image_get(&image.id, false).await, Err(Error::NotFound(_))));
+    assert!(repo.image_get(&image.id, true).await.unwrap().deleted);
+    let listed = ids(repo, &ImageListQuery::for_viewer(admin())).await;
+    assert!(!listed.contains(&image.id));
+    // Pending-delete keeps its status through the soft delete.
+    let image = repo.image_create(&new_image("p1", None, Visibility::Public)).await.unwrap();
+    let mut pending = image.clone();
+    pending.status = ImageStatus::PendingDelete;
+    repo.image_update(&ImageUpdate::base(pending)).await.unwrap();
+    let gone = repo.image_destroy(&image.id).await.unwrap();
+    assert_eq!(gone.status, ImageStatus::PendingDelete);
+}
+
+pub async fn tags_add_idempotently_and_delete(repo: &dyn Repository) {
+    let image = repo.image_create(&new_image("p1", None, Visibility::Private)).await.unwrap();
+    repo.image_tag_add(&image.id, "x").await.unwrap();
+    repo.image_tag_add(&image.id, "x").await.unwrap();
+    repo.image_tag_add(&image.id, "y").await.unwrap();
+    let got = repo.image_get(&image.id, false).await.unwrap();
+    assert_eq!(got.tags, BTreeSet::from(["x".to_string(), "y".to_string()]));
+    repo.image_tag_delete(&image.id, "x").await.unwrap();
+    let err = repo.image_tag_delete(&image.id, "x").await.expect_err("gone");
+    assert!(matches!(err, Error::NotFound(_)), "{err:?}");
+    repo.image_tag_add(&image.id, "x").await.unwrap();
+    let got = repo.image_get(&image.id, false).await.unwrap();
+    assert_eq!(got.tags.len(), 2);
+}
+
+pub async fn members_create_find_update(repo: &dyn Repository) {
+    let image = repo.image_create(&new_image("p1", None, Visibility::Shared)).await.unwrap();
+    let m = repo.image_member_create(&image.id, "p2").await.unwrap();
+    assert_eq!(m.status, MemberStatus::Pending);
+    let err = repo.image_member_create(&image.id, "p2").await.expect_err("dup");
+    assert!(matches!(err, Error::Conflict(_)), "{err:?}");
+    repo.image_member_create(&image.id, "p3").await.unwrap();
+    assert_eq!(repo.image_member_find(&image.id, None, None).await.unwrap().len(), 2);
+    let m = repo
+        .image_member_update(&image.id, "p2", MemberStatus::Accepted)
+        .await
+        .unwrap();
+    assert_eq!(m.status, MemberStatus::Accepted);
+    let accepted = repo
+        .image_member_find(&image.id, None, Some(MemberStatus::Accepted))
+        .await
+        .unwrap();
+    assert_eq!(accepted.len(), 1);
+    assert_eq!(accepted[0].member, "p2");
+    assert!(repo
+        .image_member_update(&image.id, "p9", MemberStatus::Accepted)
+        .await
+        .is_err());
+}
+
+pub async fn list_visibility_for_projects(repo: &dyn Repository) {
+    let own_private = repo.image_create(&new_image("p1", None, Visibility::Private)).await.unwrap();
+    let own_community = repo.image_create(&new_image("p1", None, Visibility::Community)).await.unwrap();
+    let public = repo.image_create(&new_image("p2", None, Visibility::Public)).await.unwrap();
+    let other_private = repo.image_create(&new_image("p2", None, Visibility::Private)).await.unwrap();
+    let community = repo.image_create(&new_image("p2", None, Visibility::Community)).await.unwrap();
+    let shared_accepted = repo.image_create(&new_image("p2", None, Visibility::Shared)).await.unwrap();
+    let shared_pending = repo.image_create(&new_image("p2", None, Visibility::Shared)).await.unwrap();
+    let shared_other = repo.image_create(&new_image("p2", None, Visibility::Shared)).await.unwrap();
+    repo.image_member_create(&shared_accepted.id, "p1").await.unwrap();
+    repo.image_member_update(&shared_accepted.id, "p1", MemberStatus::Accepted).await.unwrap();
+    repo.image_member_create(&shared_pending.id, "p1").await.unwrap();
+    let _ = (&other_private, &shared_other);
+
+    let list = |v: Option<VisibilityFilter>, ms: MemberStatusFilter| {
+        let mut q = ImageListQuery::for_viewer(viewer("p1"));
+        q.filters.visibility = v;
+        q.filters.member_status = ms;
+        q
+    };
+    let got: BTreeSet<_> = ids(repo, &list(None, MemberStatusFilter::Accepted)).await.into_iter().collect();
+    assert_eq!(got, set(&[&own_private, &own_community, &public, &shared_accepted]));
+
+    let got: BTreeSet<_> = ids(repo, &list(Some(VisibilityFilter::Only(Visibility::Community)), MemberStatusFilter::Accepted))
+        .await
+        .into_iter()
+        .collect();
+    assert_eq!(got, set(&[&own_community, &community]));
+
+    let got: BTreeSet<_> = ids(repo, &list(Some(VisibilityFilter::Only(Visibility::Private)), MemberStatusFilter::Accepted))
+        .await
+        .into_iter()
+        .collect();
+    assert_eq!(got, set(&[&own_private]));
+
+    let got: BTreeSet<_> = ids(repo, &list(Some(VisibilityFilter::Only(Visibility::Shared)), MemberStatusFilter::Pending))
+        .await
+        .into_iter()
+        .collect();
+    assert_eq!(got, set(&[&shared_pending]));
+
+    let got: BTreeSet<_> = ids(repo, &list(Some(VisibilityFilter::Only(Visibility::Shared)), MemberStatusFilter::All))
+        .await
+        .into_iter()
+        .collect();
+    assert_eq!(got, set(&[&shared_accepted, &shared_pending]));
+
+    let got: BTreeSet<_> = ids(repo, &list(Some(VisibilityFilter::All), MemberStatusFilter::Accepted))
+        .await
+        .into_iter()
+        .collect();
+    assert_eq!(got, set(&[&own_private, &own_community, &public, &community, &shared_accepted]));
+}
+
+pub async fn list_for_admin_sees_everything(repo: &dyn Repository) {
+    let a = repo.image_create(&new_image("p1", None, Visibility::Private)).await.unwrap();
+    let b = repo.image_create(&new_image("p2", None, Visibility::Community)).await.unwrap();
+    let got: BTreeSet<_> = ids(repo, &ImageListQuery::for_viewer(admin())).await.into_iter().collect();
+    assert!(got.contains(&a.id) && got.contains(&b.id));
+    let mut q = ImageListQuery::for_viewer(admin());
+    q.filters.visibility = Some(VisibilityFilter::Only(Visibility::Community));
+    assert_eq!(ids(repo, &q).await, vec![b.id.clone()]);
+}
+
+pub async fn list_filters(repo: &dyn Repository) {
+    let mut a = new_image("p1", Some("alpha"), Visibility::Private);
+    a.size = Some(100);
+    a.properties.insert("os_distro".into(), "ubuntu".into());
+    a.tags = BTreeSet::from(["x".to_string(), "y".to_string()]);
+    let a = repo.image_create(&a).await.unwrap();
+    let mut b = new_image("p1", Some("beta, gamma"), Visibility::Private);
+    b.size = Some(5000);
+    b.created_at = a.created_at + Duration::seconds(10);
+    b.updated_at = b.created_at;
+    b.properties.insert("os_distro".into(), "fedora".into());
+    b.tags = BTreeSet::from(["x".to_string()]);
+    let b = repo.image_create(&b).await.unwrap();
+    let mut hidden = new_image("p1", Some("hidden"), Visibility::Private);
+    hidden.os_hidden = true;
+    let hidden = repo.image_create(&hidden).await.unwrap();
+
+    let run = |edit: &dyn Fn(&mut ImageListQuery)| {
+        let mut q = ImageListQuery::for_viewer(viewer("p1"));
+        edit(&mut q);
+        q
+    };
+    let sorted = |mut v: Vec<String>| {
+        v.sort();
+        v
+    };
+    let both = sorted(vec![a.id.clone(), b.id.clone()]);
+
+    let q = run(&|q| q.filters.name = Some(ValueFilter::Eq("alpha".into())));
+    assert_eq!(ids(repo, &q).await, vec![a.id.clone()]);
+    let q = run(&|q| q.filters.name = Some(ValueFilter::In(vec!["alpha".into(), "beta, gamma".into()])));
+    assert_eq!(sorted(ids(repo, &q).await), both);
+    let q = run(&|q| q.filters.properties = vec![("os_distro".into(), ValueFilter::Eq("fedora".into()))]);
+    assert_eq!(ids(repo, &q).await, vec![b.id.clone()]);
+    let q = run(&|q| q.filters.tags = vec!["x".into(), "y".into()]);
+    assert_eq!(ids(repo, &q).await, vec![a.id.clone()]);
+    let q = run(&|q| q.filters.tags = vec!["x".into()]);
+    assert_eq!(sorted(ids(repo, &q).await), both);
+    let q = run(&|q| q.filters.size_min = Some(101));
+    assert_eq!(ids(repo, &q).await, vec![b.id.clone()]);
+    let q = run(&|q| q.filters.size_max = Some(100));
+    assert_eq!(ids(repo, &q).await, vec![a.id.clone()]);
+    let q = run(&|q| {
+        q.filters.created_at = vec![TimeFilter { op: Comparison::Gt, at: a.created_at + Duration::seconds(5) }]
+    });
+    assert_eq!(ids(repo, &q).await, vec![b.id.clone()]);
+    let q = run(&|q| q.filters.status = Some(ValueFilter::Eq("active".into())));
+    assert!(ids(repo, &q).await.is_empty());
+    let q = run(&|q| q.filters.os_hidden = Some(true));
+    assert_eq!(ids(repo, &q).await, vec![hidden.id.clone()]);
+    let q = run(&|q| q.filters.os_hidden = None);
+    assert_eq!(ids(repo, &q).await.len(), 3);
+    let q = run(&|q| q.filters.id = Some(ValueFilter::In(vec![a.id.clone(), hidden.id.clone()])));
+    assert_eq!(ids(repo, &q).await, vec![a.id.clone()]);
+}
+
+pub async fn list_pages_through_every_sort_order(repo: &dyn Repository) {
+    let base = time::now();
+    let names = [Some("c"), None, Some("a"), Some("b"), Some("a"), None, Some("d")];
+    for (i, name) in names.iter().enumerate() {
+        let mut img = new_image("p1", *name, Visibility::Private);
+        img.created_at = base + Duration::seconds((i % 3) as i64);
+        img.updated_at = img.created_at;
+        img.size = if i % 2 == 0 { Some(i as i64) } else { None };
+        repo.image_create(&img).await.unwrap();
+    }
+    let orders = [
+        vec![],
+        vec![(SortKey::Name, SortDir::Asc)],
+        vec![(SortKey::Name, SortDir::Desc)],
+        vec![(SortKey::Size, SortDir::Asc), (SortKey::Name, SortDir::Desc)],
+        vec![(SortKey::CreatedAt, SortDir::Asc)],
+        vec![(SortKey::Status, SortDir::Asc), (SortKey::Id, SortDir::Asc)],
+    ];
+    for order in orders {
+        let mut all = ImageListQuery::for_viewer(viewer("p1"));
+        all.sort = order.clone();
+        let everything = ids(repo, &all).await;
+        assert_eq!(everything.len(), names.len());
+        let mut paged = vec![];
+        let mut marker = None;
+        loop {
+            let mut q = all.clone();
+            q.limit = Some(2);
+            q.marker = marker.clone();
+            let page = ids(repo, &q).await;
+            if page.is_empty() {
+                break;
+            }
+            marker = page.last().cloned();
+            paged.extend(page);
+        }
+        assert_eq!(paged, everything, "paging with sort {order:?}");
+    }
+    // The default order is newest first.
+    let listed = repo.image_get_all(&ImageListQuery::for_viewer(viewer("p1"))).await.unwrap();
+    assert!(listed.windows(2).all(|w| w[0].created_at >= w[1].created_at));
+}
+
+pub async fn list_marker_must_be_visible(repo: &dyn Repository) {
+    let other = repo.image_create(&new_image("p2", None, Visibility::Private)).await.unwrap();
+    let mut q = ImageListQuery::for_viewer(viewer("p1"));
+    q.marker = Some(other.id.clone());
+    assert!(matches!(repo.image_get_all(&q).await, Err(Error::NotFound(_))));
+    q.marker = Some(uuid::Uuid::new_v4().to_string());
+    assert!(matches!(repo.image_get_all(&q).await, Err(Error::NotFound(_))));
+}

@@ -1,0 +1,34 @@
+//! The repository: Glint's one door to the database.
+//!
+//! [`Repository`] carries the registry driver's operations (`image_create`,
+//! `image_get_all`, `image_update` with its compare-and-swap, members,
+//! tags, …). Each backend implements it and passes the same conformance
+//! suite ([`conformance`]); services hold an `Arc<dyn Repository>` and never
+//! see SQL.
+
+pub mod conformance;
+mod connection_url;
+mod repository;
+pub mod sqlite;
+
+use std::sync::Arc;
+
+pub use connection_url::ConnectionUrl;
+pub use repository::Repository;
+
+use glint_domain::{Error, Result};
+
+/// Opens the database named by a Glance-style `[database] connection` URL
+/// and brings its schema up to date.
+pub async fn open(connection: &str) -> Result<Arc<dyn Repository>> {
+    match ConnectionUrl::parse(connection)? {
+        ConnectionUrl::Sqlite(path) => {
+            let repo = sqlite::SqliteRepository::open(path.as_deref()).await?;
+            Ok(Arc::new(repo))
+        }
+        other => Err(Error::invalid(format!(
+            "database engine {} is not supported yet (use sqlite)",
+            other.engine()
+        ))),
+    }
+}

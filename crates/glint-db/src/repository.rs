@@ -1,0 +1,58 @@
+//! The repository trait: every persistent operation the services need.
+
+use async_trait::async_trait;
+use glint_domain::image_query::ImageListQuery;
+use glint_domain::{Image, ImageMember, ImageUpdate, MemberStatus, Result};
+
+/// The image catalog's storage. Operations mirror Glance's registry driver
+/// so that a remote registry can carry them one for one.
+///
+/// Errors: `NotFound` for a missing (or soft-deleted) image, `Conflict` when a
+/// compare-and-swap loses or a unique rule is broken, `Internal` for the
+/// engine's own failures.
+#[async_trait]
+pub trait Repository: Send + Sync + 'static {
+    /// Inserts a new image with its properties and tags.
+    async fn image_create(&self, image: &Image) -> Result<Image>;
+
+    /// Loads one image; soft-deleted ones only when `include_deleted`.
+    async fn image_get(&self, id: &str, include_deleted: bool) -> Result<Image>;
+
+    /// Lists images for a viewer, filtered, sorted and paged. A marker that
+    /// does not name a visible image is `NotFound`.
+    async fn image_get_all(&self, query: &ImageListQuery) -> Result<Vec<Image>>;
+
+    /// Applies an update atomically (see [`ImageUpdate`]) and returns the
+    /// image as stored afterwards.
+    async fn image_update(&self, update: &ImageUpdate) -> Result<Image>;
+
+    /// Soft-deletes an image with its properties, tags, members and
+    /// locations. Its status becomes `deleted` unless it is `pending_delete`.
+    async fn image_destroy(&self, id: &str) -> Result<Image>;
+
+    /// Adds a tag (no-op when present).
+    async fn image_tag_add(&self, image_id: &str, tag: &str) -> Result<()>;
+
+    /// Removes a tag; `NotFound` when the image does not carry it.
+    async fn image_tag_delete(&self, image_id: &str, tag: &str) -> Result<()>;
+
+    /// Adds a project as a member of an image (status `pending`).
+    async fn image_member_create(&self, image_id: &str, member: &str) -> Result<ImageMember>;
+
+    /// Sets a member's status.
+    async fn image_member_update(
+        &self,
+        image_id: &str,
+        member: &str,
+        status: MemberStatus,
+    ) -> Result<ImageMember>;
+
+    /// Members of an image, optionally only `member`, optionally only those
+    /// in `status`.
+    async fn image_member_find(
+        &self,
+        image_id: &str,
+        member: Option<&str>,
+        status: Option<MemberStatus>,
+    ) -> Result<Vec<ImageMember>>;
+}

@@ -1,0 +1,149 @@
+//! The SQLite backend: the default, embedded database.
+//!
+//! Writes go through a pool of one connection so that one process never
+//! races itself for SQLite's write lock; reads use a pool of several (WAL
+//! mode lets them run beside the writer). Other processes sharing the file
+//! wait on SQLite's busy timeout.
+
+mod images;
+mod list;
+mod members;
+mod migrate;
+mod rows;
+
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use glint_domain::image_query::ImageListQuery;
+use glint_domain::{Error, Image, ImageMember, ImageUpdate, MemberStatus, Result};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::SqlitePool;
+
+use crate::Repository;
+
+#[derive(Clone)]
+pub struct SqliteRepository {
+    reader: SqlitePool,
+    writer: SqlitePool,
+}
+
+/// Turns an engine error into the domain's: unique violations are
+/// conflicts, everything else an internal error.
+pub(crate) fn db_error(e: sqlx::Error) -> Error {
+    if let sqlx::Error::Database(db) = &e {
+        if db.is_unique_violation() {
+            return Error::conflict(db.message().to_string());
+        }
+    }
+    tracing::error!(error = %e, "database error");
+    Error::internal(format!("database error: {e}"))
+}
+
+impl SqliteRepository {
+    /// Opens (creating when missing) the database at `path`, or a private
+    /// in-memory database for `None`, and migrates it.
+    pub async fn open(path: Option<&Path>) -> Result<Self> {
+        let (reader, writer) = match path {
+            Some(path) => {
+                if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                    std::fs::create_dir_all(dir).map_err(|e| {
+                        Error::internal(format!("cannot create {}: {e}", dir.display()))
+                    })?;
+                }
+                let options = SqliteConnectOptions::new()
+                    .filename(path)
+                    .create_if_missing(true)
+                    .journal_mode(SqliteJournalMode::Wal)
+                    .synchronous(SqliteSynchronous::Normal)
+                    .foreign_keys(true)
+                    .busy_timeout(Duration::from_secs(30));
+                let writer = SqlitePoolOptions::new()
+                    .max_connections(1)
+                    .connect_with(options.clone())
+                    .await
+                    .map_err(db_error)?;
+                migrate::run(&writer).await?;
+                let reader = SqlitePoolOptions::new()
+                    .max_connections(8)
+                    .connect_with(options.read_only(true))
+                    .await
+                    .map_err(db_error)?;
+                (reader, writer)
+            }
+            None => {
+                // One connection: each in-memory connection is its own database.
+                let options = SqliteConnectOptions::from_str("sqlite::memory:")
+                    .map_err(db_error)?
+                    .foreign_keys(true);
+                let pool = SqlitePoolOptions::new()
+                    .max_connections(1)
+                    .idle_timeout(None)
+                    .max_lifetime(None)
+                    .connect_with(options)
+                    .await
+                    .map_err(db_error)?;
+                migrate::run(&pool).await?;
+                (pool.clone(), pool)
+            }
+        };
+        Ok(SqliteRepository { reader, writer })
+    }
+}
+
+#[async_trait]
+impl Repository for SqliteRepository {
+    async fn image_create(&self, image: &Image) -> Result<Image> {
+        images::create(&self.writer, image).await?;
+        self.image_get(&image.id, false).await
+    }
+
+    async fn image_get(&self, id: &str, include_deleted: bool) -> Result<Image> {
+        images::get(&self.reader, id, include_deleted).await
+    }
+
+    async fn image_get_all(&self, query: &ImageListQuery) -> Result<Vec<Image>> {
+        list::image_get_all(&self.reader, query).await
+    }
+
+    async fn image_update(&self, update: &ImageUpdate) -> Result<Image> {
+        images::update(&self.writer, update).await?;
+        images::get(&self.writer, &update.image.id, false).await
+    }
+
+    async fn image_destroy(&self, id: &str) -> Result<Image> {
+        images::destroy(&self.writer, id).await?;
+        images::get(&self.writer, id, true).await
+    }
+
+    async fn image_tag_add(&self, image_id: &str, tag: &str) -> Result<()> {
+        images::tag_add(&self.writer, image_id, tag).await
+    }
+
+    async fn image_tag_delete(&self, image_id: &str, tag: &str) -> Result<()> {
+        images::tag_delete(&self.writer, image_id, tag).await
+    }
+
+    async fn image_member_create(&self, image_id: &str, member: &str) -> Result<ImageMember> {
+        members::create(&self.writer, image_id, member).await
+    }
+
+    async fn image_member_update(
+        &self,
+        image_id: &str,
+        member: &str,
+        status: MemberStatus,
+    ) -> Result<ImageMember> {
+        members::update(&self.writer, image_id, member, status).await
+    }
+
+    async fn image_member_find(
+        &self,
+        image_id: &str,
+        member: Option<&str>,
+        status: Option<MemberStatus>,
+    ) -> Result<Vec<ImageMember>> {
+        members::find(&self.reader, image_id, member, status).await
+    }
+}

@@ -1,0 +1,18 @@
+//! Glint's domain model: the image catalog's types, the rules that decide
+//! who sees and changes what, and the one error type every layer shares.
+//!
+//! Nothing in this crate performs I/O; the repository, store, service and
+//! HTTP crates build on it.
+
+pub mod context;
+pub mod error;
+pub mod image;
+pub mod image_query;
+pub mod image_rules;
+pub mod member;
+pub mod time;
+
+pub use context::RequestContext;
+pub use error::{Error, Result};
+pub use image::{Image, ImageStatus, ImageUpdate, NewImage, Visibility};
+pub use member::{ImageMember, MemberStatus};
