@@ -1,0 +1,294 @@
+//! Configuration: one typed [`Config`], loaded once at start-up from an
+//! oslo.config-style INI file using Glance's option names.
+//!
+//! Every option Glint reads is declared once in [`options::OPTIONS`] with its
+//! section, default and help; `glint config sample` prints that table as a
+//! commented file. Options Glint does not know are warned about, never
+//! fatal; values that cannot be parsed are errors.
+
+mod ini;
+pub mod options;
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+pub use ini::IniFile;
+use options::{OptionSpec, OPTIONS};
+
+/// A configuration problem the operator must fix.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError(pub String);
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+/// Everything Glint reads from configuration.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Config {
+    pub bind_host: String,
+    pub bind_port: u16,
+    /// Number of worker threads serving requests (`None`: one per core).
+    pub workers: Option<usize>,
+    /// Where the embedded defaults keep their files.
+    pub data_dir: PathBuf,
+    /// `[database] connection`.
+    pub database_connection: String,
+    pub limit_param_default: u32,
+    pub api_limit_max: u32,
+    pub disk_formats: Vec<String>,
+    pub container_formats: Vec<String>,
+    pub image_property_quota: i64,
+    pub image_tag_quota: i64,
+    pub image_size_cap: u64,
+    pub show_image_direct_url: bool,
+    pub show_multiple_locations: bool,
+    /// Base URL used in links (`Location`, versions); else the request's host.
+    pub public_endpoint: Option<String>,
+    /// `[glance_store] filesystem_store_datadir`.
+    pub filesystem_store_datadir: PathBuf,
+    pub hashing_algorithm: String,
+    /// `[paste_deploy] flavor`: `None`/`noauth` trust identity headers.
+    pub auth_flavor: Option<String>,
+    /// Warnings produced while loading (unknown options…), for logging.
+    pub warnings: Vec<String>,
+}
+
+impl Config {
+    /// The configuration with every option at its default.
+    pub fn defaults() -> Self {
+        Self::from_ini(&IniFile::default()).expect("defaults are valid")
+    }
+
+    /// Loads `path`; a missing or unreadable file is an error.
+    pub fn load(path: &Path) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| ConfigError(format!("cannot read {}: {e}", path.display())))?;
+        let ini = IniFile::parse(&text).map_err(|e| ConfigError(format!("{}: {e}", path.display())))?;
+        Self::from_ini(&ini)
+    }
+
+    pub fn from_ini(ini: &IniFile) -> Result<Self, ConfigError> {
+        let r = Reader { ini };
+        let mut warnings = Vec::new();
+        for (section, key) in ini.keys() {
+            if options::find(&section, &key).is_none() && !options::is_ignored_section(&section) {
+                warnings.push(format!("unknown option [{section}] {key} is ignored"));
+            }
+        }
+        let data_dir = PathBuf::from(r.string("DEFAULT", "data_dir")?);
+        let database_connection = match r.optional("database", "connection") {
+            Some(c) => c,
+            None => format!("sqlite:///{}", data_dir.join("glint.sqlite").display()),
+        };
+        let filesystem_store_datadir = match r.optional("glance_store", "filesystem_store_datadir") {
+            Some(d) => PathBuf::from(d),
+            None => data_dir.join("images"),
+        };
+        let workers = r.u64("DEFAULT", "workers")?;
+        let limit_param_default = r.u64("DEFAULT", "limit_param_default")?.unwrap_or(25);
+        let api_limit_max = r.u64("DEFAULT", "api_limit_max")?.unwrap_or(1000);
+        if limit_param_default == 0 || api_limit_max == 0 {
+            return Err(ConfigError(
+                "limit_param_default and api_limit_max must be at least 1".into(),
+            ));
+        }
+        let bind_port = r.u64("DEFAULT", "bind_port")?.unwrap_or(9292);
+        let bind_port = u16::try_from(bind_port)
+            .map_err(|_| ConfigError(format!("invalid value for [DEFAULT] bind_port: {bind_port} is not a port number")))?;
+        let hashing_algorithm = r.string("DEFAULT", "hashing_algorithm")?;
+        if !["sha512", "sha384", "sha256", "sha224", "sha1", "md5"].contains(&hashing_algorithm.as_str()) {
+            return Err(ConfigError(format!(
+                "invalid value for [DEFAULT] hashing_algorithm: '{hashing_algorithm}' is not supported"
+            )));
+        }
+        let auth_flavor = r.optional("paste_deploy", "flavor").filter(|f| !f.is_empty());
+        if let Some(flavor) = &auth_flavor {
+            if !["keystone", "noauth", "keystone+cachemanagement", "keystone+caching"].contains(&flavor.as_str()) {
+                return Err(ConfigError(format!(
+                    "invalid value for [paste_deploy] flavor: '{flavor}' (expected keystone or noauth)"
+                )));
+            }
+        }
+        Ok(Config {
+            bind_host: r.string("DEFAULT", "bind_host")?,
+            bind_port,
+            workers: workers.map(|w| w.max(1) as usize),
+            data_dir,
+            database_connection,
+            limit_param_default: limit_param_default.min(u64::from(u32::MAX)) as u32,
+            api_limit_max: api_limit_max.min(u64::from(u32::MAX)) as u32,
+            disk_formats: r.list_in(&["image_format", "DEFAULT"], "disk_formats")?,
+            container_formats: r.list_in(&["image_format", "DEFAULT"], "container_formats")?,
+            image_property_quota: r.i64("DEFAULT", "image_property_quota")?,
+            image_tag_quota: r.i64("DEFAULT", "image_tag_quota")?,
+            image_size_cap: r.u64("DEFAULT", "image_size_cap")?.unwrap_or(1 << 40),
+            show_image_direct_url: r.bool("DEFAULT", "show_image_direct_url")?,
+            show_multiple_locations: r.bool("DEFAULT", "show_multiple_locations")?,
+            public_endpoint: r.optional("DEFAULT", "public_endpoint").filter(|s| !s.is_empty()),
+            filesystem_store_datadir,
+            hashing_algorithm,
+            auth_flavor,
+            warnings,
+        })
+    }
+
+    /// The address to listen on, as `host:port`.
+    pub fn bind_address(&self) -> String {
+        if self.bind_host.contains(':') {
+            format!("[{}]:{}", self.bind_host, self.bind_port)
+        } else {
+            format!("{}:{}", self.bind_host, self.bind_port)
+        }
+    }
+}
+
+/// Typed reads with defaults from [`OPTIONS`].
+struct Reader<'a> {
+    ini: &'a IniFile,
+}
+
+impl Reader<'_> {
+    fn spec(section: &str, key: &str) -> &'static OptionSpec {
+        options::find(section, key)
+            .unwrap_or_else(|| panic!("option [{section}] {key} is read but not declared"))
+    }
+
+    fn optional(&self, section: &str, key: &str) -> Option<String> {
+        Self::spec(section, key);
+        self.ini.get(section, key).map(str::to_string)
+    }
+
+    fn string(&self, section: &str, key: &str) -> Result<String, ConfigError> {
+        let spec = Self::spec(section, key);
+        Ok(self
+            .ini
+            .get(section, key)
+            .map(str::to_string)
+            .unwrap_or_else(|| spec.default.to_string()))
+    }
+
+    fn u64(&self, section: &str, key: &str) -> Result<Option<u64>, ConfigError> {
+        let raw = self.string(section, key)?;
+        if raw.is_empty() {
+            return Ok(None);
+        }
+        raw.parse().map(Some).map_err(|_| {
+            ConfigError(format!(
+                "invalid value for [{section}] {key}: '{raw}' is not a non-negative integer"
+            ))
+        })
+    }
+
+    fn i64(&self, section: &str, key: &str) -> Result<i64, ConfigError> {
+        let raw = self.string(section, key)?;
+        raw.parse().map_err(|_| {
+            ConfigError(format!("invalid value for [{section}] {key}: '{raw}' is not an integer"))
+        })
+    }
+
+    fn bool(&self, section: &str, key: &str) -> Result<bool, ConfigError> {
+        let raw = self.string(section, key)?;
+        match raw.to_ascii_lowercase().as_str() {
+            "true" | "yes" | "on" | "1" => Ok(true),
+            "false" | "no" | "off" | "0" => Ok(false),
+            _ => Err(ConfigError(format!(
+                "invalid value for [{section}] {key}: '{raw}' is not a boolean"
+            ))),
+        }
+    }
+
+    /// A comma-separated list, read from the first section that sets it.
+    fn list_in(&self, sections: &[&str], key: &str) -> Result<Vec<String>, ConfigError> {
+        let section = sections
+            .iter()
+            .find(|s| self.ini.get(s, key).is_some())
+            .unwrap_or(&sections[0]);
+        let raw = self.string(section, key)?;
+        let items: Vec<String> = raw
+            .split(',')
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty())
+            .collect();
+        if items.is_empty() {
+            return Err(ConfigError(format!("[{section}] {key} must list at least one value")));
+        }
+        Ok(items)
+    }
+}
+
+/// A commented sample configuration with every option at its default.
+pub fn sample() -> String {
+    let mut out = String::from("# Glint configuration (oslo.config INI format, Glance's option names).\n");
+    let mut current = "";
+    for spec in OPTIONS {
+        if spec.section != current {
+            out.push_str(&format!("\n[{}]\n", spec.section));
+            current = spec.section;
+        }
+        for line in spec.help.lines() {
+            out.push_str(&format!("\n# {line}\n"));
+        }
+        out.push_str(&format!("#{} = {}\n", spec.name, spec.default));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_the_embedded_single_machine_set_up() {
+        let c = Config::defaults();
+        assert_eq!(c.bind_address(), "127.0.0.1:9292");
+        assert_eq!(c.limit_param_default, 25);
+        assert_eq!(c.api_limit_max, 1000);
+        assert!(c.database_connection.starts_with("sqlite:///"));
+        assert!(c.disk_formats.contains(&"qcow2".to_string()));
+        assert!(c.container_formats.contains(&"bare".to_string()));
+        assert!(c.warnings.is_empty());
+    }
+
+    #[test]
+    fn reads_glance_names_and_warns_about_unknown_ones() {
+        let ini = IniFile::parse(
+            "[DEFAULT]\nbind_port = 9393\nno_such_option = 1\n\
+             [database]\nconnection = sqlite:////tmp/x.sqlite\n\
+             [image_format]\ndisk_formats = raw, qcow2\n\
+             [keystone_authtoken]\nauth_url = http://k\n",
+        )
+        .unwrap();
+        let c = Config::from_ini(&ini).unwrap();
+        assert_eq!(c.bind_port, 9393);
+        assert_eq!(c.database_connection, "sqlite:////tmp/x.sqlite");
+        assert_eq!(c.disk_formats, vec!["raw", "qcow2"]);
+        assert_eq!(c.warnings, vec!["unknown option [DEFAULT] no_such_option is ignored"]);
+    }
+
+    #[test]
+    fn bad_values_are_errors() {
+        for text in [
+            "[DEFAULT]\nbind_port = abc\n",
+            "[DEFAULT]\nbind_port = 70000\n",
+            "[DEFAULT]\nshow_image_direct_url = maybe\n",
+            "[DEFAULT]\napi_limit_max = -1\n",
+            "[paste_deploy]\nflavor = magic\n",
+        ] {
+            let ini = IniFile::parse(text).unwrap();
+            assert!(Config::from_ini(&ini).is_err(), "{text}");
+        }
+    }
+
+    #[test]
+    fn sample_lists_every_option() {
+        let s = sample();
+        for spec in OPTIONS {
+            assert!(s.contains(&format!("#{} = ", spec.name)));
+        }
+    }
+}

@@ -1,0 +1,32 @@
+//! Services: the steps of each operation, read top to bottom — authorize,
+//! load, check the rule, write. The HTTP layer and the registry call these;
+//! nothing else touches a repository or a store.
+
+pub mod image_patch;
+mod image_values;
+pub mod images;
+pub mod policy;
+
+use std::sync::Arc;
+
+use glint_config::Config;
+use glint_db::Repository;
+use glint_store::Store;
+
+pub use images::ImageService;
+
+/// Everything a request handler needs, built once at start-up.
+#[derive(Clone)]
+pub struct Services {
+    pub images: ImageService,
+    pub config: Arc<Config>,
+}
+
+impl Services {
+    pub fn new(config: Arc<Config>, repo: Arc<dyn Repository>, store: Arc<dyn Store>) -> Self {
+        Services {
+            images: ImageService::new(config.clone(), repo, store),
+            config,
+        }
+    }
+}

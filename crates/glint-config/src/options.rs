@@ -1,0 +1,95 @@
+//! Every option Glint reads: section, name, default and help, in one table.
+
+pub struct OptionSpec {
+    pub section: &'static str,
+    pub name: &'static str,
+    pub default: &'static str,
+    pub help: &'static str,
+}
+
+const fn opt(
+    section: &'static str,
+    name: &'static str,
+    default: &'static str,
+    help: &'static str,
+) -> OptionSpec {
+    OptionSpec {
+        section,
+        name,
+        default,
+        help,
+    }
+}
+
+pub const OPTIONS: &[OptionSpec] = &[
+    opt("DEFAULT", "bind_host", "127.0.0.1", "Address the Image API listens on."),
+    opt("DEFAULT", "bind_port", "9292", "Port the Image API listens on."),
+    opt("DEFAULT", "workers", "", "Worker threads serving requests (empty: one per CPU core)."),
+    opt(
+        "DEFAULT",
+        "data_dir",
+        "data",
+        "Folder for the embedded defaults: the SQLite database and the image\nfolder live here unless configured elsewhere. Created on first start.",
+    ),
+    opt("DEFAULT", "limit_param_default", "25", "Images returned by a list request that sets no limit."),
+    opt("DEFAULT", "api_limit_max", "1000", "Most items a list request returns, whatever limit it asks."),
+    opt("DEFAULT", "image_property_quota", "128", "Most extra properties an image may have (negative: unlimited)."),
+    opt("DEFAULT", "image_tag_quota", "128", "Most tags an image may have (negative: unlimited)."),
+    opt("DEFAULT", "image_size_cap", "1099511627776", "Largest image size accepted, in bytes."),
+    opt("DEFAULT", "show_image_direct_url", "false", "Show the image's first location as direct_url."),
+    opt("DEFAULT", "show_multiple_locations", "false", "Show image locations."),
+    opt("DEFAULT", "public_endpoint", "", "Public URL of the Image API, used in links; empty: the request's Host."),
+    opt("DEFAULT", "hashing_algorithm", "sha512", "Hash algorithm for os_hash_value (sha512, sha384, sha256, sha224, sha1, md5)."),
+    opt(
+        "DEFAULT",
+        "disk_formats",
+        "ami,ari,aki,vhd,vhdx,vmdk,raw,qcow2,vdi,iso,ploop",
+        "Deprecated location of [image_format] disk_formats.",
+    ),
+    opt(
+        "DEFAULT",
+        "container_formats",
+        "ami,ari,aki,bare,ovf,ova,docker,compressed",
+        "Deprecated location of [image_format] container_formats.",
+    ),
+    opt("database", "connection", "", "Database URL (sqlite:////path, postgresql://…, mysql+pymysql://…).\nEmpty: SQLite in data_dir."),
+    opt(
+        "image_format",
+        "disk_formats",
+        "ami,ari,aki,vhd,vhdx,vmdk,raw,qcow2,vdi,iso,ploop",
+        "Disk formats images may declare.",
+    ),
+    opt(
+        "image_format",
+        "container_formats",
+        "ami,ari,aki,bare,ovf,ova,docker,compressed",
+        "Container formats images may declare.",
+    ),
+    opt("glance_store", "filesystem_store_datadir", "", "Folder for image bytes of the file store (empty: data_dir/images)."),
+    opt("paste_deploy", "flavor", "", "Authentication: empty or noauth trusts identity headers; keystone validates tokens."),
+];
+
+/// Sections whose options belong to other libraries' configuration (Keystone
+/// middleware, messaging, logging); Glint reads some later and never warns.
+const IGNORED_SECTIONS: &[&str] = &[
+    "keystone_authtoken",
+    "oslo_messaging_notifications",
+    "oslo_messaging_rabbit",
+    "oslo_policy",
+    "oslo_concurrency",
+    "oslo_middleware",
+    "profiler",
+    "cors",
+    "wsgi",
+    "store_type_location_strategy",
+    "os_glance_staging_store",
+    "os_glance_tasks_store",
+];
+
+pub fn find(section: &str, name: &str) -> Option<&'static OptionSpec> {
+    OPTIONS.iter().find(|o| o.section == section && o.name == name)
+}
+
+pub fn is_ignored_section(section: &str) -> bool {
+    IGNORED_SECTIONS.contains(&section)
+}

@@ -1,0 +1,305 @@
+//! The image service: create, read, list, change and delete image records.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+use glint_config::Config;
+use glint_db::Repository;
+use glint_domain::image_query::ImageListQuery;
+use glint_domain::{
+    image_rules, time, Error, Image, ImageStatus, ImageUpdate, NewImage, RequestContext, Result,
+    Visibility,
+};
+use glint_store::Store;
+use serde_json::{Map, Value};
+
+use crate::image_patch::{Dialect, OpKind, PatchOp};
+use crate::image_values::{self, Written};
+use crate::policy::{authorize, Action, Target};
+
+#[derive(Clone)]
+pub struct ImageService {
+    config: Arc<Config>,
+    repo: Arc<dyn Repository>,
+    #[allow(dead_code)] // the data path (upload, download, delete of bytes) uses it next
+    store: Arc<dyn Store>,
+}
+
+impl ImageService {
+    pub fn new(config: Arc<Config>, repo: Arc<dyn Repository>, store: Arc<dyn Store>) -> Self {
+        ImageService { config, repo, store }
+    }
+
+    /// Creates a queued image from the attributes of a create request.
+    ///
+    /// Errors: read-only or reserved attribute → Forbidden; invalid value →
+    /// InvalidInput; another owner, or public visibility without the right
+    /// → Forbidden; quota → LimitExceeded; existing id → Conflict.
+    pub async fn create(&self, ctx: &RequestContext, body: &Map<String, Value>) -> Result<Image> {
+        let owner = match body.get("owner") {
+            Some(Value::String(o)) => Some(o.clone()),
+            _ => ctx.project_id.clone(),
+        };
+        authorize(ctx, Action::AddImage, Target { owner: owner.as_deref() })?;
+
+        let mut id = None;
+        let mut new = NewImage {
+            owner: owner.clone(),
+            ..NewImage::default()
+        };
+        // Values are checked on a scratch image, then moved into `new`.
+        let mut scratch = Image::from_new(String::new(), new.clone(), time::now());
+        for (name, value) in body {
+            if name == "id" {
+                id = Some(image_values::image_id(value)?);
+                continue;
+            }
+            match image_values::write(&mut scratch, name, value, &self.config)? {
+                Written::Base => {}
+                Written::Tags(tags) => new.tags = tags.into_iter().collect(),
+                Written::Property(v) => {
+                    new.properties.insert(name.clone(), v);
+                }
+            }
+        }
+        new.name = scratch.name;
+        new.visibility = body.get("visibility").map(|_| scratch.visibility);
+        new.protected = scratch.protected;
+        new.os_hidden = scratch.os_hidden;
+        new.owner = scratch.owner;
+        new.min_ram = scratch.min_ram;
+        new.min_disk = scratch.min_disk;
+        new.disk_format = scratch.disk_format;
+        new.container_format = scratch.container_format;
+
+        self.authorize_visibility(ctx, new.visibility, new.owner.as_deref())?;
+        self.check_quotas(new.properties.len(), new.tags.len())?;
+
+        let id = id.unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+        let image = Image::from_new(id, new, time::now());
+        let created = self.repo.image_create(&image).await?;
+        tracing::info!(image_id = %created.id, owner = ?created.owner, "image created");
+        Ok(created)
+    }
+
+    /// Loads an image the caller can see; invisible images are NotFound.
+    pub async fn get(&self, ctx: &RequestContext, id: &str) -> Result<Image> {
+        let image = self.load_visible(ctx, id).await?;
+        authorize(ctx, Action::GetImage, Target { owner: image.owner.as_deref() })?;
+        Ok(image)
+    }
+
+    /// Lists images. The query's limit is capped at `api_limit_max`; a
+    /// marker that names no visible image is InvalidInput.
+    pub async fn list(&self, ctx: &RequestContext, mut query: ImageListQuery) -> Result<Vec<Image>> {
+        authorize(ctx, Action::GetImages, Target { owner: ctx.project_id.as_deref() })?;
+        let limit = query.limit.unwrap_or(self.config.limit_param_default);
+        query.limit = Some(limit.min(self.config.api_limit_max));
+        match self.repo.image_get_all(&query).await {
+            Err(Error::NotFound(_)) => Err(Error::invalid("marker not found")),
+            other => other,
+        }
+    }
+
+    /// The limit a list request ends up with.
+    pub fn effective_limit(&self, requested: Option<u32>) -> u32 {
+        requested
+            .unwrap_or(self.config.limit_param_default)
+            .min(self.config.api_limit_max)
+    }
+
+    /// Applies a PATCH document's operations, all or nothing.
+    pub async fn update(
+        &self,
+        ctx: &RequestContext,
+        id: &str,
+        ops: &[PatchOp],
+        dialect: Dialect,
+    ) -> Result<Image> {
+        let image = self.load_mutable(ctx, id, Action::ModifyImage).await?;
+        let mut changed = image.clone();
+        let mut properties = image.properties.clone();
+        let mut tags: Option<BTreeSet<String>> = None;
+
+        for op in ops {
+            let name = op.root();
+            image_values::check_writable(name)?;
+            let exists = image_rules::is_base_attribute(name) || properties.contains_key(name);
+            match op.kind {
+                OpKind::Add | OpKind::Replace => {
+                    if op.kind == OpKind::Add && dialect == Dialect::V2_0 && exists {
+                        return Err(Error::conflict(format!("Property {name} already present.")));
+                    }
+                    if op.kind == OpKind::Replace && !exists {
+                        return Err(Error::conflict(format!("Property {name} does not exist.")));
+                    }
+                    let value = op.value.as_ref().unwrap_or(&Value::Null);
+                    match image_values::write(&mut changed, name, value, &self.config)? {
+                        Written::Base => {}
+                        Written::Tags(t) => tags = Some(t.into_iter().collect()),
+                        Written::Property(v) => {
+                            properties.insert(name.to_string(), v);
+                        }
+                    }
+                }
+                OpKind::Remove => {
+                    if image_rules::is_base_attribute(name) {
+                        return Err(Error::forbidden(format!("Property {name} may not be removed.")));
+                    }
+                    if properties.remove(name).is_none() {
+                        return Err(Error::conflict(format!("Property {name} does not exist.")));
+                    }
+                }
+            }
+        }
+
+        if changed.owner != image.owner {
+            authorize(ctx, Action::AddImage, Target { owner: changed.owner.as_deref() })?;
+        }
+        if changed.visibility != image.visibility {
+            self.authorize_visibility(ctx, Some(changed.visibility), changed.owner.as_deref())?;
+        }
+        let tag_count = tags.as_ref().map_or(image.tags.len(), BTreeSet::len);
+        if properties.len() > image.properties.len() || tags.is_some() {
+            self.check_quotas(properties.len(), tag_count)?;
+        }
+
+        let mut update = ImageUpdate::base(changed);
+        update.set_properties = properties
+            .iter()
+            .filter(|(k, v)| image.properties.get(*k) != Some(*v))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect::<BTreeMap<_, _>>();
+        update.remove_properties = image
+            .properties
+            .keys()
+            .filter(|k| !properties.contains_key(*k))
+            .cloned()
+            .collect();
+        update.tags = tags;
+        self.repo.image_update(&update).await
+    }
+
+    /// Deletes an image record (soft delete). Protected images are refused.
+    pub async fn delete(&self, ctx: &RequestContext, id: &str) -> Result<()> {
+        let image = self.load_mutable(ctx, id, Action::DeleteImage).await?;
+        if image.protected {
+            return Err(Error::forbidden(format!(
+                "Image {id} is protected and cannot be deleted."
+            )));
+        }
+        self.repo.image_destroy(id).await?;
+        tracing::info!(image_id = %id, "image deleted");
+        Ok(())
+    }
+
+    /// active → deactivated (a deactivated image stays so).
+    pub async fn deactivate(&self, ctx: &RequestContext, id: &str) -> Result<()> {
+        self.transition(ctx, id, Action::Deactivate, ImageStatus::Active, ImageStatus::Deactivated)
+            .await
+    }
+
+    /// deactivated → active (an active image stays so).
+    pub async fn reactivate(&self, ctx: &RequestContext, id: &str) -> Result<()> {
+        self.transition(ctx, id, Action::Reactivate, ImageStatus::Deactivated, ImageStatus::Active)
+            .await
+    }
+
+    async fn transition(
+        &self,
+        ctx: &RequestContext,
+        id: &str,
+        action: Action,
+        from: ImageStatus,
+        to: ImageStatus,
+    ) -> Result<()> {
+        let image = self.load_mutable(ctx, id, action).await?;
+        if image.status == to {
+            return Ok(());
+        }
+        if image.status != from {
+            let verb = if action == Action::Deactivate { "deactivate" } else { "reactivate" };
+            return Err(Error::invalid(format!(
+                "Not allowed to {verb} image in status '{}'",
+                image.status
+            )));
+        }
+        let mut changed = image;
+        changed.status = to;
+        let mut update = ImageUpdate::base(changed);
+        update.from_state = Some(from);
+        self.repo.image_update(&update).await?;
+        Ok(())
+    }
+
+    /// Adds a tag to an image.
+    pub async fn add_tag(&self, ctx: &RequestContext, id: &str, tag: &str) -> Result<()> {
+        let image = self.load_mutable(ctx, id, Action::ModifyImage).await?;
+        let tag = image_values::tag(tag)?;
+        if !image.tags.contains(&tag) {
+            self.check_quotas(0, image.tags.len() + 1)?;
+        }
+        self.repo.image_tag_add(id, &tag).await
+    }
+
+    /// Removes a tag; NotFound when the image does not carry it.
+    pub async fn delete_tag(&self, ctx: &RequestContext, id: &str, tag: &str) -> Result<()> {
+        self.load_mutable(ctx, id, Action::ModifyImage).await?;
+        self.repo.image_tag_delete(id, tag).await
+    }
+
+    async fn load_visible(&self, ctx: &RequestContext, id: &str) -> Result<Image> {
+        let image = self.repo.image_get(id, false).await?;
+        let is_member = match (&ctx.project_id, image.visibility) {
+            (Some(project), Visibility::Shared) if !ctx.is_admin => !self
+                .repo
+                .image_member_find(id, Some(project), None)
+                .await?
+                .is_empty(),
+            _ => false,
+        };
+        if image_rules::is_visible(ctx, &image, || is_member) {
+            Ok(image)
+        } else {
+            Err(Error::image_not_found(id))
+        }
+    }
+
+    /// Loads an image the caller may change with `action`: invisible →
+    /// NotFound, visible but not allowed → Forbidden.
+    async fn load_mutable(&self, ctx: &RequestContext, id: &str, action: Action) -> Result<Image> {
+        let image = self.load_visible(ctx, id).await?;
+        authorize(ctx, action, Target { owner: image.owner.as_deref() })?;
+        Ok(image)
+    }
+
+    fn authorize_visibility(
+        &self,
+        ctx: &RequestContext,
+        visibility: Option<Visibility>,
+        owner: Option<&str>,
+    ) -> Result<()> {
+        match visibility {
+            Some(Visibility::Public) => authorize(ctx, Action::PublicizeImage, Target { owner }),
+            Some(Visibility::Community) => authorize(ctx, Action::CommunitizeImage, Target { owner }),
+            _ => Ok(()),
+        }
+    }
+
+    fn check_quotas(&self, properties: usize, tags: usize) -> Result<()> {
+        let over = |quota: i64, attempted: usize| quota >= 0 && attempted as i64 > quota;
+        if over(self.config.image_property_quota, properties) {
+            return Err(Error::LimitExceeded(format!(
+                "The limit has been exceeded on the number of allowed image properties. Attempted: {properties}, Maximum: {}",
+                self.config.image_property_quota
+            )));
+        }
+        if over(self.config.image_tag_quota, tags) {
+            return Err(Error::LimitExceeded(format!(
+                "The limit has been exceeded on the number of allowed image tags. Attempted: {tags}, Maximum: {}",
+                self.config.image_tag_quota
+            )));
+        }
+        Ok(())
+    }
+}
