@@ -1,1 +1,148 @@
-fn main() {}
+//! `glint`: the command line. `glint serve` runs the Image API; `glint db
+//! sync` migrates the database; `glint config sample` prints a commented
+//! configuration file.
+
+mod serve;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use glint_config::Config;
+
+#[derive(Parser)]
+#[command(name = "glint", version, about = "An OpenStack Image API v2 service")]
+struct Cli {
+    /// An oslo.config-style INI file with Glance's option names.
+    #[arg(long = "config-file", global = true)]
+    config_file: Option<PathBuf>,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the Image API (default 127.0.0.1:9292, SQLite and a local folder).
+    Serve,
+    /// Database administration.
+    Db {
+        #[command(subcommand)]
+        command: DbCommand,
+    },
+    /// Configuration helpers.
+    Config {
+        #[command(subcommand)]
+        command: ConfigCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum DbCommand {
+    /// Create or upgrade the database schema.
+    Sync,
+}
+
+#[derive(Subcommand)]
+enum ConfigCommand {
+    /// Print a commented sample configuration file.
+    Sample,
+}
+
+/// Exit status for configuration errors, as the issue tracker asks.
+const EXIT_CONFIG: u8 = 2;
+
+fn load_config(path: Option<&PathBuf>) -> Result<Config, ExitCode> {
+    let config = match path {
+        Some(p) => Config::load(p),
+        None => Ok(Config::defaults()),
+    };
+    match config {
+        Ok(c) => {
+            for w in &c.warnings {
+                tracing::warn!("{w}");
+            }
+            Ok(c)
+        }
+        Err(e) => {
+            eprintln!("glint: configuration error: {e}");
+            Err(ExitCode::from(EXIT_CONFIG))
+        }
+    }
+}
+
+fn runtime(workers: Option<usize>) -> std::io::Result<tokio::runtime::Runtime> {
+    let mut builder = tokio::runtime::Builder::new_multi_thread();
+    if let Some(n) = workers {
+        builder.worker_threads(n);
+    }
+    builder.enable_all().build()
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("GLINT_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Config {
+            command: ConfigCommand::Sample,
+        } => {
+            print!("{}", glint_config::sample());
+            ExitCode::SUCCESS
+        }
+        Command::Db {
+            command: DbCommand::Sync,
+        } => {
+            let config = match load_config(cli.config_file.as_ref()) {
+                Ok(c) => c,
+                Err(code) => return code,
+            };
+            let rt = match runtime(Some(1)) {
+                Ok(rt) => rt,
+                Err(e) => {
+                    eprintln!("glint: cannot start: {e}");
+                    return ExitCode::FAILURE;
+                }
+            };
+            match rt.block_on(glint_db::open(&config.database_connection)) {
+                Ok(_) => {
+                    println!("database is up to date");
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("glint: database error: {e}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
+        Command::Serve => {
+            let config = match load_config(cli.config_file.as_ref()) {
+                Ok(c) => c,
+                Err(code) => return code,
+            };
+            let rt = match runtime(config.workers) {
+                Ok(rt) => rt,
+                Err(e) => {
+                    eprintln!("glint: cannot start: {e}");
+                    return ExitCode::FAILURE;
+                }
+            };
+            match rt.block_on(serve::run(config)) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(serve::StartError::Config(e)) => {
+                    eprintln!("glint: configuration error: {e}");
+                    ExitCode::from(EXIT_CONFIG)
+                }
+                Err(serve::StartError::Other(e)) => {
+                    eprintln!("glint: {e}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
+    }
+}

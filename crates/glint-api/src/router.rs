@@ -1,0 +1,49 @@
+//! Every route Glint serves, in one place: read this file top to bottom to
+//! learn the API surface.
+
+use axum::http::StatusCode;
+use axum::middleware::{from_fn, from_fn_with_state};
+use axum::response::Response;
+use axum::routing::{get, post, put};
+use axum::Router;
+use tower::Layer;
+
+use crate::error::{self, error_response};
+use crate::state::AppState;
+use crate::v2::{image_actions, images, schemas, tags};
+use crate::{request_id, versions};
+
+fn routes() -> Router<AppState> {
+    Router::new()
+        // Discovery
+        .route("/versions", get(versions::list))
+        .route("/healthcheck", get(versions::healthcheck))
+        // Images
+        .route("/v2/images", get(images::list).post(images::create))
+        .route(
+            "/v2/images/{image_id}",
+            get(images::show).patch(images::update).delete(images::delete),
+        )
+        .route("/v2/images/{image_id}/actions/deactivate", post(image_actions::deactivate))
+        .route("/v2/images/{image_id}/actions/reactivate", post(image_actions::reactivate))
+        // Tags
+        .route("/v2/images/{image_id}/tags/{tag}", put(tags::add).delete(tags::delete))
+        // Schemas
+        .route("/v2/schemas/image", get(schemas::image))
+        .route("/v2/schemas/images", get(schemas::images))
+}
+
+async fn not_found() -> Response {
+    error_response(StatusCode::NOT_FOUND, "The resource could not be found.")
+}
+
+/// The whole application: version negotiation rewrites the path before
+/// routing; every response gets a request id and a rendered error body.
+pub fn app(state: AppState) -> Router {
+    let routed = routes().fallback(not_found).with_state(state.clone());
+    let negotiated = from_fn_with_state(state, versions::negotiate).layer(routed);
+    Router::new()
+        .fallback_service(negotiated)
+        .layer(from_fn(error::render))
+        .layer(from_fn(request_id::assign))
+}

@@ -1,0 +1,69 @@
+//! `glint serve`: open the database and store, bind, serve until a signal.
+
+use std::sync::Arc;
+
+use glint_api::AppState;
+use glint_config::Config;
+use glint_domain::Error;
+use glint_service::Services;
+use glint_store::{FilesystemStore, Store};
+
+pub enum StartError {
+    /// The operator must fix the configuration (exit 2).
+    Config(String),
+    Other(String),
+}
+
+pub async fn run(config: Config) -> Result<(), StartError> {
+    if matches!(config.auth_flavor.as_deref(), Some(f) if f.starts_with("keystone")) {
+        return Err(StartError::Config(
+            "[paste_deploy] flavor = keystone is not available yet; use noauth".into(),
+        ));
+    }
+    let config = Arc::new(config);
+    let repo = glint_db::open(&config.database_connection)
+        .await
+        .map_err(|e| match e {
+            Error::InvalidInput(m) => StartError::Config(m),
+            other => StartError::Other(format!("database: {other}")),
+        })?;
+    let store = FilesystemStore::new(&config.filesystem_store_datadir);
+    store
+        .prepare()
+        .await
+        .map_err(|e| StartError::Other(format!("image store: {e}")))?;
+    let services = Services::new(config.clone(), repo, Arc::new(store));
+    let app = glint_api::app(AppState::new(services));
+
+    let address = config.bind_address();
+    let listener = tokio::net::TcpListener::bind(&address)
+        .await
+        .map_err(|e| StartError::Other(format!("cannot listen on {address}: {e}")))?;
+    tracing::info!(%address, database = %config.database_connection, "glint serving the Image API v2");
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .map_err(|e| StartError::Other(format!("server error: {e}")))
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+    tracing::info!("shutting down");
+}
