@@ -48,7 +48,8 @@ impl IntoResponse for ApiError {
             // Engine details go to the log, not to the client.
             Error::Internal(m) => {
                 tracing::error!(error = %m, "internal error");
-                "The server has either erred or is incapable of performing the requested operation.".to_string()
+                "The server has either erred or is incapable of performing the requested operation."
+                    .to_string()
             }
             other => other.message().to_string(),
         };
@@ -59,7 +60,9 @@ impl IntoResponse for ApiError {
 /// An error response whose body [`render`] fills in.
 pub fn error_response(status: StatusCode, message: impl Into<String>) -> Response {
     let mut response = status.into_response();
-    response.extensions_mut().insert(Explanation(message.into()));
+    response
+        .extensions_mut()
+        .insert(Explanation(message.into()));
     response
 }
 
@@ -72,7 +75,11 @@ fn wants_json(accept: Option<&HeaderValue>) -> bool {
         let mut fields = part.split(';');
         let media = fields.next().unwrap_or("").trim().to_ascii_lowercase();
         let q = fields
-            .find_map(|f| f.trim().strip_prefix("q=").and_then(|q| q.parse::<f32>().ok()))
+            .find_map(|f| {
+                f.trim()
+                    .strip_prefix("q=")
+                    .and_then(|q| q.parse::<f32>().ok())
+            })
             .unwrap_or(1.0);
         let is_json = media == "application/json" || media.ends_with("+json");
         let is_html = media == "text/html" || media == "text/*";
@@ -123,7 +130,9 @@ pub async fn render(request: Request, next: Next) -> Response {
         )
     };
     let (mut parts, _) = response.into_parts();
-    parts.headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    parts
+        .headers
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
     parts.headers.remove(header::CONTENT_LENGTH);
     Response::from_parts(parts, Body::from(body))
 }

@@ -33,7 +33,9 @@ impl<S: Send + Sync> FromRequestParts<S> for Caller {
             .get::<RequestId>()
             .map(|r| r.0.clone())
             .unwrap_or_else(|| format!("req-{}", uuid::Uuid::new_v4()));
-        context_from_headers(&parts.headers, request_id).map(Caller).map_err(ApiError)
+        context_from_headers(&parts.headers, request_id)
+            .map(Caller)
+            .map_err(ApiError)
     }
 }
 
@@ -41,11 +43,18 @@ fn header(headers: &HeaderMap, name: &str) -> Option<String> {
     headers
         .get(name)
         .and_then(|v| v.to_str().ok())
-        .map(|v| percent_decode_str(v.trim()).decode_utf8_lossy().into_owned())
+        .map(|v| {
+            percent_decode_str(v.trim())
+                .decode_utf8_lossy()
+                .into_owned()
+        })
         .filter(|v| !v.is_empty())
 }
 
-pub fn context_from_headers(headers: &HeaderMap, request_id: String) -> Result<RequestContext, Error> {
+pub fn context_from_headers(
+    headers: &HeaderMap,
+    request_id: String,
+) -> Result<RequestContext, Error> {
     if let Some(status) = header(headers, "x-identity-status") {
         if status != "Confirmed" {
             return Err(Error::Unauthorized(
@@ -132,8 +141,11 @@ mod tests {
         .unwrap();
         assert_eq!(ctx.roles, vec!["member", "reader", "foo"]);
         assert!(!ctx.is_admin);
-        let ctx = context_from_headers(&headers(&[("x-tenant-id", "p2"), ("x-roles", "Admin")]), "r".into())
-            .unwrap();
+        let ctx = context_from_headers(
+            &headers(&[("x-tenant-id", "p2"), ("x-roles", "Admin")]),
+            "r".into(),
+        )
+        .unwrap();
         assert!(ctx.is_admin);
         assert_eq!(ctx.project_id.as_deref(), Some("p2"));
     }

@@ -22,12 +22,23 @@ fn routes() -> Router<AppState> {
         .route("/v2/images", get(images::list).post(images::create))
         .route(
             "/v2/images/{image_id}",
-            get(images::show).patch(images::update).delete(images::delete),
+            get(images::show)
+                .patch(images::update)
+                .delete(images::delete),
         )
-        .route("/v2/images/{image_id}/actions/deactivate", post(image_actions::deactivate))
-        .route("/v2/images/{image_id}/actions/reactivate", post(image_actions::reactivate))
+        .route(
+            "/v2/images/{image_id}/actions/deactivate",
+            post(image_actions::deactivate),
+        )
+        .route(
+            "/v2/images/{image_id}/actions/reactivate",
+            post(image_actions::reactivate),
+        )
         // Tags
-        .route("/v2/images/{image_id}/tags/{tag}", put(tags::add).delete(tags::delete))
+        .route(
+            "/v2/images/{image_id}/tags/{tag}",
+            put(tags::add).delete(tags::delete),
+        )
         // Schemas
         .route("/v2/schemas/image", get(schemas::image))
         .route("/v2/schemas/images", get(schemas::images))

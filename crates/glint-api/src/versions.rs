@@ -33,7 +33,12 @@ pub fn document(base: &str) -> Value {
 
 fn versions_response(state: &AppState, headers: &HeaderMap, status: StatusCode) -> Response {
     let body = document(&base_url(state, headers));
-    (status, [(header::CONTENT_TYPE, "application/json")], body.to_string()).into_response()
+    (
+        status,
+        [(header::CONTENT_TYPE, "application/json")],
+        body.to_string(),
+    )
+        .into_response()
 }
 
 /// `GET /versions`.
@@ -63,7 +68,11 @@ fn served_version(segment: &str) -> bool {
 
 /// Middleware: `/v2.N/...` becomes `/v2/...`; `/versions` answers 200; any
 /// other first segment (including `/`) answers 300 with the versions.
-pub async fn negotiate(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
+pub async fn negotiate(
+    State(state): State<AppState>,
+    mut request: Request,
+    next: Next,
+) -> Response {
     let path = request.uri().path().to_string();
     if UNVERSIONED_PREFIXES.iter().any(|p| path.starts_with(p)) {
         return next.run(request).await;
@@ -90,7 +99,11 @@ pub async fn negotiate(State(state): State<AppState>, mut request: Request, next
         return versions_response(&state, request.headers(), StatusCode::MULTIPLE_CHOICES);
     }
     if segment != "v2" {
-        let query = request.uri().query().map(|q| format!("?{q}")).unwrap_or_default();
+        let query = request
+            .uri()
+            .query()
+            .map(|q| format!("?{q}"))
+            .unwrap_or_default();
         if let Ok(uri) = format!("/v2{rest}{query}").parse::<Uri>() {
             *request.uri_mut() = uri;
         }

@@ -68,7 +68,8 @@ impl Config {
     pub fn load(path: &Path) -> Result<Self, ConfigError> {
         let text = std::fs::read_to_string(path)
             .map_err(|e| ConfigError(format!("cannot read {}: {e}", path.display())))?;
-        let ini = IniFile::parse(&text).map_err(|e| ConfigError(format!("{}: {e}", path.display())))?;
+        let ini =
+            IniFile::parse(&text).map_err(|e| ConfigError(format!("{}: {e}", path.display())))?;
         Self::from_ini(&ini)
     }
 
@@ -85,7 +86,8 @@ impl Config {
             Some(c) => c,
             None => format!("sqlite:///{}", data_dir.join("glint.sqlite").display()),
         };
-        let filesystem_store_datadir = match r.optional("glance_store", "filesystem_store_datadir") {
+        let filesystem_store_datadir = match r.optional("glance_store", "filesystem_store_datadir")
+        {
             Some(d) => PathBuf::from(d),
             None => data_dir.join("images"),
         };
@@ -98,17 +100,31 @@ impl Config {
             ));
         }
         let bind_port = r.u64("DEFAULT", "bind_port")?.unwrap_or(9292);
-        let bind_port = u16::try_from(bind_port)
-            .map_err(|_| ConfigError(format!("invalid value for [DEFAULT] bind_port: {bind_port} is not a port number")))?;
+        let bind_port = u16::try_from(bind_port).map_err(|_| {
+            ConfigError(format!(
+                "invalid value for [DEFAULT] bind_port: {bind_port} is not a port number"
+            ))
+        })?;
         let hashing_algorithm = r.string("DEFAULT", "hashing_algorithm")?;
-        if !["sha512", "sha384", "sha256", "sha224", "sha1", "md5"].contains(&hashing_algorithm.as_str()) {
+        if !["sha512", "sha384", "sha256", "sha224", "sha1", "md5"]
+            .contains(&hashing_algorithm.as_str())
+        {
             return Err(ConfigError(format!(
                 "invalid value for [DEFAULT] hashing_algorithm: '{hashing_algorithm}' is not supported"
             )));
         }
-        let auth_flavor = r.optional("paste_deploy", "flavor").filter(|f| !f.is_empty());
+        let auth_flavor = r
+            .optional("paste_deploy", "flavor")
+            .filter(|f| !f.is_empty());
         if let Some(flavor) = &auth_flavor {
-            if !["keystone", "noauth", "keystone+cachemanagement", "keystone+caching"].contains(&flavor.as_str()) {
+            if ![
+                "keystone",
+                "noauth",
+                "keystone+cachemanagement",
+                "keystone+caching",
+            ]
+            .contains(&flavor.as_str())
+            {
                 return Err(ConfigError(format!(
                     "invalid value for [paste_deploy] flavor: '{flavor}' (expected keystone or noauth)"
                 )));
@@ -129,7 +145,9 @@ impl Config {
             image_size_cap: r.u64("DEFAULT", "image_size_cap")?.unwrap_or(1 << 40),
             show_image_direct_url: r.bool("DEFAULT", "show_image_direct_url")?,
             show_multiple_locations: r.bool("DEFAULT", "show_multiple_locations")?,
-            public_endpoint: r.optional("DEFAULT", "public_endpoint").filter(|s| !s.is_empty()),
+            public_endpoint: r
+                .optional("DEFAULT", "public_endpoint")
+                .filter(|s| !s.is_empty()),
             filesystem_store_datadir,
             hashing_algorithm,
             auth_flavor,
@@ -187,7 +205,9 @@ impl Reader<'_> {
     fn i64(&self, section: &str, key: &str) -> Result<i64, ConfigError> {
         let raw = self.string(section, key)?;
         raw.parse().map_err(|_| {
-            ConfigError(format!("invalid value for [{section}] {key}: '{raw}' is not an integer"))
+            ConfigError(format!(
+                "invalid value for [{section}] {key}: '{raw}' is not an integer"
+            ))
         })
     }
 
@@ -215,7 +235,9 @@ impl Reader<'_> {
             .filter(|s| !s.is_empty())
             .collect();
         if items.is_empty() {
-            return Err(ConfigError(format!("[{section}] {key} must list at least one value")));
+            return Err(ConfigError(format!(
+                "[{section}] {key} must list at least one value"
+            )));
         }
         Ok(items)
     }
@@ -223,7 +245,8 @@ impl Reader<'_> {
 
 /// A commented sample configuration with every option at its default.
 pub fn sample() -> String {
-    let mut out = String::from("# Glint configuration (oslo.config INI format, Glance's option names).\n");
+    let mut out =
+        String::from("# Glint configuration (oslo.config INI format, Glance's option names).\n");
     let mut current = "";
     for spec in OPTIONS {
         if spec.section != current {
@@ -267,7 +290,10 @@ mod tests {
         assert_eq!(c.bind_port, 9393);
         assert_eq!(c.database_connection, "sqlite:////tmp/x.sqlite");
         assert_eq!(c.disk_formats, vec!["raw", "qcow2"]);
-        assert_eq!(c.warnings, vec!["unknown option [DEFAULT] no_such_option is ignored"]);
+        assert_eq!(
+            c.warnings,
+            vec!["unknown option [DEFAULT] no_such_option is ignored"]
+        );
     }
 
     #[test]

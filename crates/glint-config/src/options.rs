@@ -87,7 +87,9 @@ const IGNORED_SECTIONS: &[&str] = &[
 ];
 
 pub fn find(section: &str, name: &str) -> Option<&'static OptionSpec> {
-    OPTIONS.iter().find(|o| o.section == section && o.name == name)
+    OPTIONS
+        .iter()
+        .find(|o| o.section == section && o.name == name)
 }
 
 pub fn is_ignored_section(section: &str) -> bool {

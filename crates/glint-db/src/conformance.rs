@@ -10,7 +10,9 @@ use glint_domain::image_query::{
     Comparison, ImageListQuery, MemberStatusFilter, SortDir, SortKey, TimeFilter, ValueFilter,
     Viewer, VisibilityFilter,
 };
-use glint_domain::{time, Error, Image, ImageStatus, ImageUpdate, MemberStatus, NewImage, Visibility};
+use glint_domain::{
+    time, Error, Image, ImageStatus, ImageUpdate, MemberStatus, NewImage, Visibility,
+};
 
 use crate::Repository;
 
@@ -113,11 +115,23 @@ pub async fn duplicate_id_conflicts(repo: &dyn Repository) {
 
 pub async fn missing_image_is_not_found(repo: &dyn Repository) {
     let id = uuid::Uuid::new_v4().to_string();
-    assert!(matches!(repo.image_get(&id, false).await, Err(Error::NotFound(_))));
-    assert!(matches!(repo.image_destroy(&id).await, Err(Error::NotFound(_))));
-    assert!(matches!(repo.image_tag_add(&id, "t").await, Err(Error::NotFound(_))));
+    assert!(matches!(
+        repo.image_get(&id, false).await,
+        Err(Error::NotFound(_))
+    ));
+    assert!(matches!(
+        repo.image_destroy(&id).await,
+        Err(Error::NotFound(_))
+    ));
+    assert!(matches!(
+        repo.image_tag_add(&id, "t").await,
+        Err(Error::NotFound(_))
+    ));
     let update = ImageUpdate::base(new_image("p1", None, Visibility::Private));
-    assert!(matches!(repo.image_update(&update).await, Err(Error::NotFound(_))));
+    assert!(matches!(
+        repo.image_update(&update).await,
+        Err(Error::NotFound(_))
+    ));
 }
 
 pub async fn update_writes_base_properties_and_tags(repo: &dyn Repository) {
@@ -152,7 +166,10 @@ pub async fn update_writes_base_properties_and_tags(repo: &dyn Repository) {
     let mut update = ImageUpdate::base(after.clone());
     update.set_properties.insert("drop".into(), "again".into());
     let after = repo.image_update(&update).await.unwrap();
-    assert_eq!(after.properties.get("drop").map(String::as_str), Some("again"));
+    assert_eq!(
+        after.properties.get("drop").map(String::as_str),
+        Some("again")
+    );
 }
 
 pub async fn update_purges_properties(repo: &dyn Repository) {
@@ -164,7 +181,10 @@ pub async fn update_purges_properties(repo: &dyn Repository) {
     update.set_properties.insert("b".into(), "20".into());
     update.purge_properties = true;
     let after = repo.image_update(&update).await.unwrap();
-    assert_eq!(after.properties, BTreeMap::from([("b".into(), "20".into())]));
+    assert_eq!(
+        after.properties,
+        BTreeMap::from([("b".into(), "20".into())])
+    );
 }
 
 pub async fn update_is_compare_and_swap_on_status(repo: &dyn Repository) {
@@ -177,9 +197,15 @@ pub async fn update_is_compare_and_swap_on_status(repo: &dyn Repository) {
     let mut first = ImageUpdate::base(saving.clone());
     first.from_state = Some(ImageStatus::Queued);
     repo.image_update(&first).await.expect("first writer wins");
-    let err = repo.image_update(&first).await.expect_err("second writer loses");
+    let err = repo
+        .image_update(&first)
+        .await
+        .expect_err("second writer loses");
     assert!(matches!(err, Error::Conflict(_)), "{err:?}");
-    assert_eq!(repo.image_get(&image.id, false).await.unwrap().status, ImageStatus::Saving);
+    assert_eq!(
+        repo.image_get(&image.id, false).await.unwrap().status,
+        ImageStatus::Saving
+    );
 }
 
 pub async fn destroy_soft_deletes(repo: &dyn Repository) {
@@ -190,28 +216,42 @@ pub async fn destroy_soft_deletes(repo: &dyn Repository) {
     assert!(gone.deleted);
     assert!(gone.deleted_at.is_some());
     assert_eq!(gone.status, ImageStatus::Deleted);
-    assert!(matches!(repo.image_get(&image.id, false).await, Err(Error::NotFound(_))));
+    assert!(matches!(
+        repo.image_get(&image.id, false).await,
+        Err(Error::NotFound(_))
+    ));
     assert!(repo.image_get(&image.id, true).await.unwrap().deleted);
     let listed = ids(repo, &ImageListQuery::for_viewer(admin())).await;
     assert!(!listed.contains(&image.id));
     // Pending-delete keeps its status through the soft delete.
-    let image = repo.image_create(&new_image("p1", None, Visibility::Public)).await.unwrap();
+    let image = repo
+        .image_create(&new_image("p1", None, Visibility::Public))
+        .await
+        .unwrap();
     let mut pending = image.clone();
     pending.status = ImageStatus::PendingDelete;
-    repo.image_update(&ImageUpdate::base(pending)).await.unwrap();
+    repo.image_update(&ImageUpdate::base(pending))
+        .await
+        .unwrap();
     let gone = repo.image_destroy(&image.id).await.unwrap();
     assert_eq!(gone.status, ImageStatus::PendingDelete);
 }
 
 pub async fn tags_add_idempotently_and_delete(repo: &dyn Repository) {
-    let image = repo.image_create(&new_image("p1", None, Visibility::Private)).await.unwrap();
+    let image = repo
+        .image_create(&new_image("p1", None, Visibility::Private))
+        .await
+        .unwrap();
     repo.image_tag_add(&image.id, "x").await.unwrap();
     repo.image_tag_add(&image.id, "x").await.unwrap();
     repo.image_tag_add(&image.id, "y").await.unwrap();
     let got = repo.image_get(&image.id, false).await.unwrap();
     assert_eq!(got.tags, BTreeSet::from(["x".to_string(), "y".to_string()]));
     repo.image_tag_delete(&image.id, "x").await.unwrap();
-    let err = repo.image_tag_delete(&image.id, "x").await.expect_err("gone");
+    let err = repo
+        .image_tag_delete(&image.id, "x")
+        .await
+        .expect_err("gone");
     assert!(matches!(err, Error::NotFound(_)), "{err:?}");
     repo.image_tag_add(&image.id, "x").await.unwrap();
     let got = repo.image_get(&image.id, false).await.unwrap();
@@ -219,13 +259,25 @@ pub async fn tags_add_idempotently_and_delete(repo: &dyn Repository) {
 }
 
 pub async fn members_create_find_update(repo: &dyn Repository) {
-    let image = repo.image_create(&new_image("p1", None, Visibility::Shared)).await.unwrap();
+    let image = repo
+        .image_create(&new_image("p1", None, Visibility::Shared))
+        .await
+        .unwrap();
     let m = repo.image_member_create(&image.id, "p2").await.unwrap();
     assert_eq!(m.status, MemberStatus::Pending);
-    let err = repo.image_member_create(&image.id, "p2").await.expect_err("dup");
+    let err = repo
+        .image_member_create(&image.id, "p2")
+        .await
+        .expect_err("dup");
     assert!(matches!(err, Error::Conflict(_)), "{err:?}");
     repo.image_member_create(&image.id, "p3").await.unwrap();
-    assert_eq!(repo.image_member_find(&image.id, None, None).await.unwrap().len(), 2);
+    assert_eq!(
+        repo.image_member_find(&image.id, None, None)
+            .await
+            .unwrap()
+            .len(),
+        2
+    );
     let m = repo
         .image_member_update(&image.id, "p2", MemberStatus::Accepted)
         .await
@@ -244,17 +296,47 @@ pub async fn members_create_find_update(repo: &dyn Repository) {
 }
 
 pub async fn list_visibility_for_projects(repo: &dyn Repository) {
-    let own_private = repo.image_create(&new_image("p1", None, Visibility::Private)).await.unwrap();
-    let own_community = repo.image_create(&new_image("p1", None, Visibility::Community)).await.unwrap();
-    let public = repo.image_create(&new_image("p2", None, Visibility::Public)).await.unwrap();
-    let other_private = repo.image_create(&new_image("p2", None, Visibility::Private)).await.unwrap();
-    let community = repo.image_create(&new_image("p2", None, Visibility::Community)).await.unwrap();
-    let shared_accepted = repo.image_create(&new_image("p2", None, Visibility::Shared)).await.unwrap();
-    let shared_pending = repo.image_create(&new_image("p2", None, Visibility::Shared)).await.unwrap();
-    let shared_other = repo.image_create(&new_image("p2", None, Visibility::Shared)).await.unwrap();
-    repo.image_member_create(&shared_accepted.id, "p1").await.unwrap();
-    repo.image_member_update(&shared_accepted.id, "p1", MemberStatus::Accepted).await.unwrap();
-    repo.image_member_create(&shared_pending.id, "p1").await.unwrap();
+    let own_private = repo
+        .image_create(&new_image("p1", None, Visibility::Private))
+        .await
+        .unwrap();
+    let own_community = repo
+        .image_create(&new_image("p1", None, Visibility::Community))
+        .await
+        .unwrap();
+    let public = repo
+        .image_create(&new_image("p2", None, Visibility::Public))
+        .await
+        .unwrap();
+    let other_private = repo
+        .image_create(&new_image("p2", None, Visibility::Private))
+        .await
+        .unwrap();
+    let community = repo
+        .image_create(&new_image("p2", None, Visibility::Community))
+        .await
+        .unwrap();
+    let shared_accepted = repo
+        .image_create(&new_image("p2", None, Visibility::Shared))
+        .await
+        .unwrap();
+    let shared_pending = repo
+        .image_create(&new_image("p2", None, Visibility::Shared))
+        .await
+        .unwrap();
+    let shared_other = repo
+        .image_create(&new_image("p2", None, Visibility::Shared))
+        .await
+        .unwrap();
+    repo.image_member_create(&shared_accepted.id, "p1")
+        .await
+        .unwrap();
+    repo.image_member_update(&shared_accepted.id, "p1", MemberStatus::Accepted)
+        .await
+        .unwrap();
+    repo.image_member_create(&shared_pending.id, "p1")
+        .await
+        .unwrap();
     let _ = (&other_private, &shared_other);
 
     let list = |v: Option<VisibilityFilter>, ms: MemberStatusFilter| {
@@ -263,44 +345,95 @@ pub async fn list_visibility_for_projects(repo: &dyn Repository) {
         q.filters.member_status = ms;
         q
     };
-    let got: BTreeSet<_> = ids(repo, &list(None, MemberStatusFilter::Accepted)).await.into_iter().collect();
-    assert_eq!(got, set(&[&own_private, &own_community, &public, &shared_accepted]));
-
-    let got: BTreeSet<_> = ids(repo, &list(Some(VisibilityFilter::Only(Visibility::Community)), MemberStatusFilter::Accepted))
+    let got: BTreeSet<_> = ids(repo, &list(None, MemberStatusFilter::Accepted))
         .await
         .into_iter()
         .collect();
+    assert_eq!(
+        got,
+        set(&[&own_private, &own_community, &public, &shared_accepted])
+    );
+
+    let got: BTreeSet<_> = ids(
+        repo,
+        &list(
+            Some(VisibilityFilter::Only(Visibility::Community)),
+            MemberStatusFilter::Accepted,
+        ),
+    )
+    .await
+    .into_iter()
+    .collect();
     assert_eq!(got, set(&[&own_community, &community]));
 
-    let got: BTreeSet<_> = ids(repo, &list(Some(VisibilityFilter::Only(Visibility::Private)), MemberStatusFilter::Accepted))
-        .await
-        .into_iter()
-        .collect();
+    let got: BTreeSet<_> = ids(
+        repo,
+        &list(
+            Some(VisibilityFilter::Only(Visibility::Private)),
+            MemberStatusFilter::Accepted,
+        ),
+    )
+    .await
+    .into_iter()
+    .collect();
     assert_eq!(got, set(&[&own_private]));
 
-    let got: BTreeSet<_> = ids(repo, &list(Some(VisibilityFilter::Only(Visibility::Shared)), MemberStatusFilter::Pending))
-        .await
-        .into_iter()
-        .collect();
+    let got: BTreeSet<_> = ids(
+        repo,
+        &list(
+            Some(VisibilityFilter::Only(Visibility::Shared)),
+            MemberStatusFilter::Pending,
+        ),
+    )
+    .await
+    .into_iter()
+    .collect();
     assert_eq!(got, set(&[&shared_pending]));
 
-    let got: BTreeSet<_> = ids(repo, &list(Some(VisibilityFilter::Only(Visibility::Shared)), MemberStatusFilter::All))
-        .await
-        .into_iter()
-        .collect();
+    let got: BTreeSet<_> = ids(
+        repo,
+        &list(
+            Some(VisibilityFilter::Only(Visibility::Shared)),
+            MemberStatusFilter::All,
+        ),
+    )
+    .await
+    .into_iter()
+    .collect();
     assert_eq!(got, set(&[&shared_accepted, &shared_pending]));
 
-    let got: BTreeSet<_> = ids(repo, &list(Some(VisibilityFilter::All), MemberStatusFilter::Accepted))
-        .await
-        .into_iter()
-        .collect();
-    assert_eq!(got, set(&[&own_private, &own_community, &public, &community, &shared_accepted]));
+    let got: BTreeSet<_> = ids(
+        repo,
+        &list(Some(VisibilityFilter::All), MemberStatusFilter::Accepted),
+    )
+    .await
+    .into_iter()
+    .collect();
+    assert_eq!(
+        got,
+        set(&[
+            &own_private,
+            &own_community,
+            &public,
+            &community,
+            &shared_accepted
+        ])
+    );
 }
 
 pub async fn list_for_admin_sees_everything(repo: &dyn Repository) {
-    let a = repo.image_create(&new_image("p1", None, Visibility::Private)).await.unwrap();
-    let b = repo.image_create(&new_image("p2", None, Visibility::Community)).await.unwrap();
-    let got: BTreeSet<_> = ids(repo, &ImageListQuery::for_viewer(admin())).await.into_iter().collect();
+    let a = repo
+        .image_create(&new_image("p1", None, Visibility::Private))
+        .await
+        .unwrap();
+    let b = repo
+        .image_create(&new_image("p2", None, Visibility::Community))
+        .await
+        .unwrap();
+    let got: BTreeSet<_> = ids(repo, &ImageListQuery::for_viewer(admin()))
+        .await
+        .into_iter()
+        .collect();
     assert!(got.contains(&a.id) && got.contains(&b.id));
     let mut q = ImageListQuery::for_viewer(admin());
     q.filters.visibility = Some(VisibilityFilter::Only(Visibility::Community));
@@ -337,9 +470,13 @@ pub async fn list_filters(repo: &dyn Repository) {
 
     let q = run(&|q| q.filters.name = Some(ValueFilter::Eq("alpha".into())));
     assert_eq!(ids(repo, &q).await, vec![a.id.clone()]);
-    let q = run(&|q| q.filters.name = Some(ValueFilter::In(vec!["alpha".into(), "beta, gamma".into()])));
+    let q = run(&|q| {
+        q.filters.name = Some(ValueFilter::In(vec!["alpha".into(), "beta, gamma".into()]))
+    });
     assert_eq!(sorted(ids(repo, &q).await), both);
-    let q = run(&|q| q.filters.properties = vec![("os_distro".into(), ValueFilter::Eq("fedora".into()))]);
+    let q = run(&|q| {
+        q.filters.properties = vec![("os_distro".into(), ValueFilter::Eq("fedora".into()))]
+    });
     assert_eq!(ids(repo, &q).await, vec![b.id.clone()]);
     let q = run(&|q| q.filters.tags = vec!["x".into(), "y".into()]);
     assert_eq!(ids(repo, &q).await, vec![a.id.clone()]);
@@ -350,7 +487,10 @@ pub async fn list_filters(repo: &dyn Repository) {
     let q = run(&|q| q.filters.size_max = Some(100));
     assert_eq!(ids(repo, &q).await, vec![a.id.clone()]);
     let q = run(&|q| {
-        q.filters.created_at = vec![TimeFilter { op: Comparison::Gt, at: a.created_at + Duration::seconds(5) }]
+        q.filters.created_at = vec![TimeFilter {
+            op: Comparison::Gt,
+            at: a.created_at + Duration::seconds(5),
+        }]
     });
     assert_eq!(ids(repo, &q).await, vec![b.id.clone()]);
     let q = run(&|q| q.filters.status = Some(ValueFilter::Eq("active".into())));
@@ -365,7 +505,15 @@ pub async fn list_filters(repo: &dyn Repository) {
 
 pub async fn list_pages_through_every_sort_order(repo: &dyn Repository) {
     let base = time::now();
-    let names = [Some("c"), None, Some("a"), Some("b"), Some("a"), None, Some("d")];
+    let names = [
+        Some("c"),
+        None,
+        Some("a"),
+        Some("b"),
+        Some("a"),
+        None,
+        Some("d"),
+    ];
     for (i, name) in names.iter().enumerate() {
         let mut img = new_image("p1", *name, Visibility::Private);
         img.created_at = base + Duration::seconds((i % 3) as i64);
@@ -377,7 +525,10 @@ pub async fn list_pages_through_every_sort_order(repo: &dyn Repository) {
         vec![],
         vec![(SortKey::Name, SortDir::Asc)],
         vec![(SortKey::Name, SortDir::Desc)],
-        vec![(SortKey::Size, SortDir::Asc), (SortKey::Name, SortDir::Desc)],
+        vec![
+            (SortKey::Size, SortDir::Asc),
+            (SortKey::Name, SortDir::Desc),
+        ],
         vec![(SortKey::CreatedAt, SortDir::Asc)],
         vec![(SortKey::Status, SortDir::Asc), (SortKey::Id, SortDir::Asc)],
     ];
@@ -402,15 +553,29 @@ pub async fn list_pages_through_every_sort_order(repo: &dyn Repository) {
         assert_eq!(paged, everything, "paging with sort {order:?}");
     }
     // The default order is newest first.
-    let listed = repo.image_get_all(&ImageListQuery::for_viewer(viewer("p1"))).await.unwrap();
-    assert!(listed.windows(2).all(|w| w[0].created_at >= w[1].created_at));
+    let listed = repo
+        .image_get_all(&ImageListQuery::for_viewer(viewer("p1")))
+        .await
+        .unwrap();
+    assert!(listed
+        .windows(2)
+        .all(|w| w[0].created_at >= w[1].created_at));
 }
 
 pub async fn list_marker_must_be_visible(repo: &dyn Repository) {
-    let other = repo.image_create(&new_image("p2", None, Visibility::Private)).await.unwrap();
+    let other = repo
+        .image_create(&new_image("p2", None, Visibility::Private))
+        .await
+        .unwrap();
     let mut q = ImageListQuery::for_viewer(viewer("p1"));
     q.marker = Some(other.id.clone());
-    assert!(matches!(repo.image_get_all(&q).await, Err(Error::NotFound(_))));
+    assert!(matches!(
+        repo.image_get_all(&q).await,
+        Err(Error::NotFound(_))
+    ));
     q.marker = Some(uuid::Uuid::new_v4().to_string());
-    assert!(matches!(repo.image_get_all(&q).await, Err(Error::NotFound(_))));
+    assert!(matches!(
+        repo.image_get_all(&q).await,
+        Err(Error::NotFound(_))
+    ));
 }

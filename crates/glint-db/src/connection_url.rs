@@ -61,17 +61,24 @@ mod tests {
             ConnectionUrl::parse("sqlite:///glint.sqlite").unwrap(),
             ConnectionUrl::Sqlite(Some("glint.sqlite".into()))
         );
-        assert_eq!(ConnectionUrl::parse("sqlite://").unwrap(), ConnectionUrl::Sqlite(None));
+        assert_eq!(
+            ConnectionUrl::parse("sqlite://").unwrap(),
+            ConnectionUrl::Sqlite(None)
+        );
     }
 
     #[test]
     fn server_engines_and_errors() {
         assert_eq!(
-            ConnectionUrl::parse("mysql+pymysql://root@127.0.0.1/glance").unwrap().engine(),
+            ConnectionUrl::parse("mysql+pymysql://root@127.0.0.1/glance")
+                .unwrap()
+                .engine(),
             "mysql"
         );
         assert_eq!(
-            ConnectionUrl::parse("postgresql+psycopg2://u@h/db").unwrap().engine(),
+            ConnectionUrl::parse("postgresql+psycopg2://u@h/db")
+                .unwrap()
+                .engine(),
             "postgresql"
         );
         assert!(ConnectionUrl::parse("oracle://x").is_err());

@@ -128,7 +128,7 @@ pub struct Image {
 }
 
 /// The values a new image starts with, before the service fills in the rest.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct NewImage {
     pub id: Option<String>,
     pub name: Option<String>,
@@ -142,25 +142,6 @@ pub struct NewImage {
     pub container_format: Option<String>,
     pub properties: BTreeMap<String, String>,
     pub tags: BTreeSet<String>,
-}
-
-impl Default for NewImage {
-    fn default() -> Self {
-        NewImage {
-            id: None,
-            name: None,
-            visibility: None,
-            protected: false,
-            os_hidden: false,
-            owner: None,
-            min_ram: 0,
-            min_disk: 0,
-            disk_format: None,
-            container_format: None,
-            properties: BTreeMap::new(),
-            tags: BTreeSet::new(),
-        }
-    }
 }
 
 impl Image {

@@ -113,13 +113,19 @@ mod tests {
     fn shared_images_are_seen_by_members() {
         let img = image("p1", Visibility::Shared);
         assert!(is_visible(&RequestContext::member_of("p2"), &img, || true));
-        assert!(!is_visible(&RequestContext::member_of("p2"), &img, || false));
+        assert!(!is_visible(&RequestContext::member_of("p2"), &img, || {
+            false
+        }));
     }
 
     #[test]
     fn public_and_community_images_are_seen_by_all() {
         for v in [Visibility::Public, Visibility::Community] {
-            assert!(is_visible(&RequestContext::member_of("p9"), &image("p1", v), || false));
+            assert!(is_visible(
+                &RequestContext::member_of("p9"),
+                &image("p1", v),
+                || false
+            ));
         }
     }
 

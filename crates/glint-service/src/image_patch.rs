@@ -58,9 +58,9 @@ pub fn parse(doc: &Value, dialect: Dialect) -> Result<Vec<PatchOp>> {
 }
 
 fn parse_op(item: &Value, dialect: Dialect) -> Result<PatchOp> {
-    let obj = item.as_object().ok_or_else(|| {
-        Error::invalid("Operations must be JSON objects.")
-    })?;
+    let obj = item
+        .as_object()
+        .ok_or_else(|| Error::invalid("Operations must be JSON objects."))?;
     let (kind, pointer) = match dialect {
         Dialect::V2_1 => {
             let op = obj
@@ -135,11 +135,13 @@ fn op_kind(s: &str) -> Option<OpKind> {
 
 /// RFC 6901: `/a~1b/c~0d` → `["a/b", "c~d"]`.
 fn decode_pointer(pointer: &str) -> Result<Vec<String>> {
-    let rest = pointer
-        .strip_prefix('/')
-        .ok_or_else(|| Error::invalid("Pointer `%s` does not start with \"/\".".replace("%s", pointer)))?;
+    let rest = pointer.strip_prefix('/').ok_or_else(|| {
+        Error::invalid("Pointer `%s` does not start with \"/\".".replace("%s", pointer))
+    })?;
     if rest.is_empty() {
-        return Err(Error::invalid(format!("Pointer `{pointer}` does not contain a valid token.")));
+        return Err(Error::invalid(format!(
+            "Pointer `{pointer}` does not contain a valid token."
+        )));
     }
     rest.split('/')
         .map(|token| {
@@ -195,10 +197,22 @@ mod tests {
             (json!({"op": "add"}), Dialect::V2_1),
             (json!([{"op": "move", "path": "/a"}]), Dialect::V2_1),
             (json!([{"op": "add", "path": "/a"}]), Dialect::V2_1),
-            (json!([{"op": "add", "path": "a", "value": "1"}]), Dialect::V2_1),
-            (json!([{"op": "add", "path": "/a/b", "value": "1"}]), Dialect::V2_1),
-            (json!([{"add": "/a", "replace": "/b", "value": "1"}]), Dialect::V2_0),
-            (json!([{"op": "remove", "path": "/a", "value": "1"}]), Dialect::V2_1),
+            (
+                json!([{"op": "add", "path": "a", "value": "1"}]),
+                Dialect::V2_1,
+            ),
+            (
+                json!([{"op": "add", "path": "/a/b", "value": "1"}]),
+                Dialect::V2_1,
+            ),
+            (
+                json!([{"add": "/a", "replace": "/b", "value": "1"}]),
+                Dialect::V2_0,
+            ),
+            (
+                json!([{"op": "remove", "path": "/a", "value": "1"}]),
+                Dialect::V2_1,
+            ),
         ] {
             assert!(parse(&doc, dialect).is_err(), "{doc}");
         }

@@ -19,7 +19,9 @@ fn repr(v: &Value) -> String {
 }
 
 fn schema_error(detail: String) -> Error {
-    Error::invalid(format!("Provided object does not match schema 'image': {detail}"))
+    Error::invalid(format!(
+        "Provided object does not match schema 'image': {detail}"
+    ))
 }
 
 fn python_list(items: &[String]) -> String {
@@ -30,7 +32,9 @@ fn python_list(items: &[String]) -> String {
 /// Refuses names clients may never write: read-only (403) and reserved (403).
 pub(crate) fn check_writable(name: &str) -> Result<()> {
     if image_rules::is_read_only(name) {
-        return Err(Error::forbidden(format!("Attribute '{name}' is read-only.")));
+        return Err(Error::forbidden(format!(
+            "Attribute '{name}' is read-only."
+        )));
     }
     if image_rules::is_reserved(name) {
         return Err(Error::forbidden(format!("Attribute '{name}' is reserved.")));
@@ -70,22 +74,28 @@ fn enum_or_null(name: &str, v: &Value, allowed: &[String]) -> Result<Option<Stri
 
 fn boolean(name: &str, v: &Value) -> Result<bool> {
     v.as_bool().ok_or_else(|| {
-        schema_error(format!("{} is not of type 'boolean' (attribute '{name}')", repr(v)))
+        schema_error(format!(
+            "{} is not of type 'boolean' (attribute '{name}')",
+            repr(v)
+        ))
     })
 }
 
 fn non_negative_integer(name: &str, v: &Value) -> Result<i64> {
     let n = v.as_i64().ok_or_else(|| {
-        schema_error(format!("{} is not of type 'integer' (attribute '{name}')", repr(v)))
+        schema_error(format!(
+            "{} is not of type 'integer' (attribute '{name}')",
+            repr(v)
+        ))
     })?;
     if n < 0 {
-        return Err(schema_error(format!(
-            "{n} is less than the minimum of 0 (attribute '{name}')"
+        return Err(Error::invalid(format!(
+            "Invalid value '{n}' for parameter '{name}': Cannot be a negative value"
         )));
     }
     if n > i64::from(i32::MAX) {
-        return Err(schema_error(format!(
-            "{n} is greater than the maximum of {} (attribute '{name}')",
+        return Err(Error::invalid(format!(
+            "'{name}' value out of range, must not exceed {}.",
             i32::MAX
         )));
     }
@@ -104,13 +114,19 @@ pub(crate) fn visibility(v: &Value) -> Result<Visibility> {
 /// A list of tags: strings of at most 255 characters; duplicates collapse.
 pub(crate) fn tags(v: &Value) -> Result<Vec<String>> {
     let items = v.as_array().ok_or_else(|| {
-        schema_error(format!("{} is not of type 'array' (attribute 'tags')", repr(v)))
+        schema_error(format!(
+            "{} is not of type 'array' (attribute 'tags')",
+            repr(v)
+        ))
     })?;
     items
         .iter()
         .map(|t| match t {
             Value::String(s) => tag(s),
-            other => Err(schema_error(format!("{} is not of type 'string' (attribute 'tags')", repr(other)))),
+            other => Err(schema_error(format!(
+                "{} is not of type 'string' (attribute 'tags')",
+                repr(other)
+            ))),
         })
         .collect()
 }
@@ -154,7 +170,9 @@ pub(crate) fn write(image: &mut Image, name: &str, v: &Value, config: &Config) -
         }
         _ => {
             if name.chars().count() > MAX_LENGTH {
-                return Err(schema_error(format!("'{name}' does not match any of the regexes")));
+                return Err(schema_error(format!(
+                    "'{name}' does not match any of the regexes"
+                )));
             }
             return match v {
                 Value::String(s) => Ok(Written::Property(s.clone())),
@@ -170,9 +188,12 @@ pub(crate) fn write(image: &mut Image, name: &str, v: &Value, config: &Config) -
 
 /// Validates a client-supplied image id (a UUID).
 pub(crate) fn image_id(v: &Value) -> Result<String> {
-    let s = v
-        .as_str()
-        .ok_or_else(|| schema_error(format!("{} is not of type 'string' (attribute 'id')", repr(v))))?;
+    let s = v.as_str().ok_or_else(|| {
+        schema_error(format!(
+            "{} is not of type 'string' (attribute 'id')",
+            repr(v)
+        ))
+    })?;
     let ok = s.len() == 36
         && s.char_indices().all(|(i, c)| match i {
             8 | 13 | 18 | 23 => c == '-',

@@ -27,7 +27,11 @@ pub struct ImageService {
 
 impl ImageService {
     pub fn new(config: Arc<Config>, repo: Arc<dyn Repository>, store: Arc<dyn Store>) -> Self {
-        ImageService { config, repo, store }
+        ImageService {
+            config,
+            repo,
+            store,
+        }
     }
 
     /// Creates a queued image from the attributes of a create request.
@@ -40,7 +44,19 @@ impl ImageService {
             Some(Value::String(o)) => Some(o.clone()),
             _ => ctx.project_id.clone(),
         };
-        authorize(ctx, Action::AddImage, Target { owner: owner.as_deref() })?;
+        if !ctx.is_admin && owner != ctx.project_id {
+            return Err(Error::forbidden(format!(
+                "You are not permitted to create images owned by '{}'",
+                owner.as_deref().unwrap_or("")
+            )));
+        }
+        authorize(
+            ctx,
+            Action::AddImage,
+            Target {
+                owner: owner.as_deref(),
+            },
+        )?;
 
         let mut id = None;
         let mut new = NewImage {
@@ -85,14 +101,30 @@ impl ImageService {
     /// Loads an image the caller can see; invisible images are NotFound.
     pub async fn get(&self, ctx: &RequestContext, id: &str) -> Result<Image> {
         let image = self.load_visible(ctx, id).await?;
-        authorize(ctx, Action::GetImage, Target { owner: image.owner.as_deref() })?;
+        authorize(
+            ctx,
+            Action::GetImage,
+            Target {
+                owner: image.owner.as_deref(),
+            },
+        )?;
         Ok(image)
     }
 
     /// Lists images. The query's limit is capped at `api_limit_max`; a
     /// marker that names no visible image is InvalidInput.
-    pub async fn list(&self, ctx: &RequestContext, mut query: ImageListQuery) -> Result<Vec<Image>> {
-        authorize(ctx, Action::GetImages, Target { owner: ctx.project_id.as_deref() })?;
+    pub async fn list(
+        &self,
+        ctx: &RequestContext,
+        mut query: ImageListQuery,
+    ) -> Result<Vec<Image>> {
+        authorize(
+            ctx,
+            Action::GetImages,
+            Target {
+                owner: ctx.project_id.as_deref(),
+            },
+        )?;
         let limit = query.limit.unwrap_or(self.config.limit_param_default);
         query.limit = Some(limit.min(self.config.api_limit_max));
         match self.repo.image_get_all(&query).await {
@@ -144,7 +176,9 @@ impl ImageService {
                 }
                 OpKind::Remove => {
                     if image_rules::is_base_attribute(name) {
-                        return Err(Error::forbidden(format!("Property {name} may not be removed.")));
+                        return Err(Error::forbidden(format!(
+                            "Property {name} may not be removed."
+                        )));
                     }
                     if properties.remove(name).is_none() {
                         return Err(Error::conflict(format!("Property {name} does not exist.")));
@@ -154,7 +188,13 @@ impl ImageService {
         }
 
         if changed.owner != image.owner {
-            authorize(ctx, Action::AddImage, Target { owner: changed.owner.as_deref() })?;
+            authorize(
+                ctx,
+                Action::AddImage,
+                Target {
+                    owner: changed.owner.as_deref(),
+                },
+            )?;
         }
         if changed.visibility != image.visibility {
             self.authorize_visibility(ctx, Some(changed.visibility), changed.owner.as_deref())?;
@@ -195,14 +235,26 @@ impl ImageService {
 
     /// active → deactivated (a deactivated image stays so).
     pub async fn deactivate(&self, ctx: &RequestContext, id: &str) -> Result<()> {
-        self.transition(ctx, id, Action::Deactivate, ImageStatus::Active, ImageStatus::Deactivated)
-            .await
+        self.transition(
+            ctx,
+            id,
+            Action::Deactivate,
+            ImageStatus::Active,
+            ImageStatus::Deactivated,
+        )
+        .await
     }
 
     /// deactivated → active (an active image stays so).
     pub async fn reactivate(&self, ctx: &RequestContext, id: &str) -> Result<()> {
-        self.transition(ctx, id, Action::Reactivate, ImageStatus::Deactivated, ImageStatus::Active)
-            .await
+        self.transition(
+            ctx,
+            id,
+            Action::Reactivate,
+            ImageStatus::Deactivated,
+            ImageStatus::Active,
+        )
+        .await
     }
 
     async fn transition(
@@ -218,7 +270,11 @@ impl ImageService {
             return Ok(());
         }
         if image.status != from {
-            let verb = if action == Action::Deactivate { "deactivate" } else { "reactivate" };
+            let verb = if action == Action::Deactivate {
+                "deactivate"
+            } else {
+                "reactivate"
+            };
             return Err(Error::invalid(format!(
                 "Not allowed to {verb} image in status '{}'",
                 image.status
@@ -269,7 +325,13 @@ impl ImageService {
     /// NotFound, visible but not allowed → Forbidden.
     async fn load_mutable(&self, ctx: &RequestContext, id: &str, action: Action) -> Result<Image> {
         let image = self.load_visible(ctx, id).await?;
-        authorize(ctx, action, Target { owner: image.owner.as_deref() })?;
+        authorize(
+            ctx,
+            action,
+            Target {
+                owner: image.owner.as_deref(),
+            },
+        )?;
         Ok(image)
     }
 
@@ -281,7 +343,9 @@ impl ImageService {
     ) -> Result<()> {
         match visibility {
             Some(Visibility::Public) => authorize(ctx, Action::PublicizeImage, Target { owner }),
-            Some(Visibility::Community) => authorize(ctx, Action::CommunitizeImage, Target { owner }),
+            Some(Visibility::Community) => {
+                authorize(ctx, Action::CommunitizeImage, Target { owner })
+            }
             _ => Ok(()),
         }
     }

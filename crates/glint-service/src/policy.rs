@@ -96,6 +96,9 @@ mod tests {
         ctx.roles = vec!["reader".into()];
         assert!(authorize(&ctx, Action::GetImages, Target::default()).is_ok());
         let err = authorize(&ctx, Action::AddImage, Target { owner: Some("p1") }).unwrap_err();
-        assert_eq!(err.message(), "You are not authorized to complete add_image action.");
+        assert_eq!(
+            err.message(),
+            "You are not authorized to complete add_image action."
+        );
     }
 }

@@ -31,7 +31,9 @@ impl FilesystemStore {
                 .ok_or_else(|| Error::invalid(format!("not a file location: {location}")))?,
         );
         if !path.starts_with(&self.datadir) || path.components().any(|c| c.as_os_str() == "..") {
-            return Err(Error::forbidden(format!("location {location} is outside the store")));
+            return Err(Error::forbidden(format!(
+                "location {location} is outside the store"
+            )));
         }
         Ok(path)
     }
@@ -53,7 +55,11 @@ impl Store for FilesystemStore {
             .map_err(|e| io_error("cannot create", &self.datadir, e))
     }
 
-    async fn add(&self, image_id: &str, data: &mut (dyn AsyncRead + Send + Unpin)) -> Result<StoredObject> {
+    async fn add(
+        &self,
+        image_id: &str,
+        data: &mut (dyn AsyncRead + Send + Unpin),
+    ) -> Result<StoredObject> {
         if image_id.contains(['/', '\\']) || image_id.starts_with('.') {
             return Err(Error::invalid(format!("invalid image id {image_id}")));
         }
@@ -66,8 +72,12 @@ impl Store for FilesystemStore {
             let size = tokio::io::copy(data, &mut file)
                 .await
                 .map_err(|e| io_error("cannot write", &partial, e))?;
-            file.flush().await.map_err(|e| io_error("cannot write", &partial, e))?;
-            file.sync_all().await.map_err(|e| io_error("cannot sync", &partial, e))?;
+            file.flush()
+                .await
+                .map_err(|e| io_error("cannot write", &partial, e))?;
+            file.sync_all()
+                .await
+                .map_err(|e| io_error("cannot sync", &partial, e))?;
             tokio::fs::rename(&partial, &final_path)
                 .await
                 .map_err(|e| io_error("cannot rename", &partial, e))?;
@@ -90,9 +100,9 @@ impl Store for FilesystemStore {
         let path = self.path_of(location)?;
         match tokio::fs::File::open(&path).await {
             Ok(f) => Ok(Box::new(f)),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                Err(Error::not_found(format!("Image data not found at {location}")))
-            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(Error::not_found(format!(
+                "Image data not found at {location}"
+            ))),
             Err(e) => Err(io_error("cannot open", &path, e)),
         }
     }
@@ -121,11 +131,20 @@ mod tests {
         let obj = store.add("abc", &mut data).await.unwrap();
         assert_eq!(obj.size, 11);
         let mut out = Vec::new();
-        store.get(&obj.location).await.unwrap().read_to_end(&mut out).await.unwrap();
+        store
+            .get(&obj.location)
+            .await
+            .unwrap()
+            .read_to_end(&mut out)
+            .await
+            .unwrap();
         assert_eq!(out, b"hello image");
         store.delete(&obj.location).await.unwrap();
         store.delete(&obj.location).await.unwrap();
-        assert!(matches!(store.get(&obj.location).await, Err(Error::NotFound(_))));
+        assert!(matches!(
+            store.get(&obj.location).await,
+            Err(Error::NotFound(_))
+        ));
         assert!(store.get("file:///etc/passwd").await.is_err());
         assert_eq!(std::fs::read_dir(store.datadir()).unwrap().count(), 0);
     }

@@ -33,7 +33,11 @@ pub trait Store: Send + Sync + 'static {
     async fn prepare(&self) -> Result<()>;
 
     /// Streams `data` in as the bytes of `image_id`.
-    async fn add(&self, image_id: &str, data: &mut (dyn AsyncRead + Send + Unpin)) -> Result<StoredObject>;
+    async fn add(
+        &self,
+        image_id: &str,
+        data: &mut (dyn AsyncRead + Send + Unpin),
+    ) -> Result<StoredObject>;
 
     /// Streams the bytes at `location` out.
     async fn get(&self, location: &str) -> Result<ByteReader>;

@@ -16,7 +16,10 @@ pub fn image_json(image: &Image, config: &Config) -> Value {
     out.insert("disk_format".into(), opt(&image.disk_format));
     out.insert("container_format".into(), opt(&image.container_format));
     out.insert("visibility".into(), image.visibility.as_str().into());
-    out.insert("size".into(), image.size.map(Value::from).unwrap_or(Value::Null));
+    out.insert(
+        "size".into(),
+        image.size.map(Value::from).unwrap_or(Value::Null),
+    );
     out.insert(
         "virtual_size".into(),
         image.virtual_size.map(Value::from).unwrap_or(Value::Null),
@@ -38,7 +41,10 @@ pub fn image_json(image: &Image, config: &Config) -> Value {
         Value::Array(image.tags.iter().cloned().map(Value::String).collect()),
     );
     out.insert("self".into(), format!("/v2/images/{}", image.id).into());
-    out.insert("file".into(), format!("/v2/images/{}/file", image.id).into());
+    out.insert(
+        "file".into(),
+        format!("/v2/images/{}/file", image.id).into(),
+    );
     out.insert("schema".into(), "/v2/schemas/image".into());
     if config.show_multiple_locations {
         out.insert("locations".into(), Value::Array(vec![]));

@@ -19,7 +19,8 @@ use crate::v2::image_view::image_json;
 use crate::v2::list_params;
 
 fn json_body(body: &Bytes) -> Result<Value, ApiError> {
-    serde_json::from_slice(body).map_err(|_| ApiError(Error::invalid("Malformed JSON in request body.")))
+    serde_json::from_slice(body)
+        .map_err(|_| ApiError(Error::invalid("Malformed JSON in request body.")))
 }
 
 /// `POST /v2/images` — creates a queued image record.
@@ -67,12 +68,20 @@ pub async fn list(
     let mut body = Map::new();
     body.insert(
         "images".into(),
-        Value::Array(images.iter().map(|i| image_json(i, &state.config)).collect()),
+        Value::Array(
+            images
+                .iter()
+                .map(|i| image_json(i, &state.config))
+                .collect(),
+        ),
     );
     body.insert("first".into(), list_params::first_link(&params).into());
     body.insert("schema".into(), "/v2/schemas/images".into());
     if let Some(last) = images.last().filter(|_| images.len() as u32 == limit) {
-        body.insert("next".into(), list_params::next_link(&params, &last.id).into());
+        body.insert(
+            "next".into(),
+            list_params::next_link(&params, &last.id).into(),
+        );
     }
     Ok(Json(Value::Object(body)))
 }
@@ -106,7 +115,13 @@ pub async fn update(
     let media_type = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .map(|v| v.split(';').next().unwrap_or("").trim().to_ascii_lowercase())
+        .map(|v| {
+            v.split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase()
+        })
         .unwrap_or_default();
     let Some(dialect) = Dialect::from_media_type(&media_type) else {
         let accepted = image_patch::MEDIA_TYPES.join(", ");
@@ -121,7 +136,11 @@ pub async fn update(
     };
     let doc = json_body(&body)?;
     let ops = image_patch::parse(&doc, dialect)?;
-    let image = state.services.images.update(&ctx, &id, &ops, dialect).await?;
+    let image = state
+        .services
+        .images
+        .update(&ctx, &id, &ops, dialect)
+        .await?;
     Ok(Json(image_json(&image, &state.config)).into_response())
 }
 

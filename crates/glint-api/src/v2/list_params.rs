@@ -55,12 +55,13 @@ pub fn parse(params: &Params, viewer: Viewer) -> Result<ImageListQuery> {
                 });
             }
             "visibility" => {
-                f.visibility = Some(match value.as_str() {
-                    "all" => VisibilityFilter::All,
-                    v => VisibilityFilter::Only(Visibility::parse(v).ok_or_else(|| {
-                        Error::invalid(format!("Invalid visibility value: {v}"))
-                    })?),
-                });
+                f.visibility =
+                    Some(match value.as_str() {
+                        "all" => VisibilityFilter::All,
+                        v => VisibilityFilter::Only(Visibility::parse(v).ok_or_else(|| {
+                            Error::invalid(format!("Invalid visibility value: {v}"))
+                        })?),
+                    });
             }
             "member_status" => {
                 f.member_status = MemberStatusFilter::parse(value)
@@ -186,7 +187,11 @@ fn parse_size(key: &str, value: &str) -> Result<i64> {
         .parse::<i64>()
         .ok()
         .filter(|n| *n >= 0)
-        .ok_or_else(|| Error::invalid(format!("{key} param must be a non-negative integer: {value}")))
+        .ok_or_else(|| {
+            Error::invalid(format!(
+                "{key} param must be a non-negative integer: {value}"
+            ))
+        })
 }
 
 /// `gt:2016-04-18T21:38:54Z`; no operator means `eq`.
@@ -200,8 +205,9 @@ fn parse_time_filter(key: &str, value: &str) -> Result<TimeFilter> {
         }
         _ => (Comparison::Eq, value),
     };
-    let at = time::parse_iso8601(at)
-        .ok_or_else(|| Error::invalid(format!("Invalid timestamp '{at}' for {key}: use ISO 8601")))?;
+    let at = time::parse_iso8601(at).ok_or_else(|| {
+        Error::invalid(format!("Invalid timestamp '{at}' for {key}: use ISO 8601"))
+    })?;
     Ok(TimeFilter { op, at })
 }
 
@@ -239,7 +245,11 @@ fn encode(params: &[(String, String)]) -> String {
 
 /// The `first` link: the request's parameters without the marker.
 pub fn first_link(params: &Params) -> String {
-    let kept: Params = params.iter().filter(|(k, _)| k != "marker").cloned().collect();
+    let kept: Params = params
+        .iter()
+        .filter(|(k, _)| k != "marker")
+        .cloned()
+        .collect();
     if kept.is_empty() {
         "/v2/images".to_string()
     } else {
@@ -250,7 +260,11 @@ pub fn first_link(params: &Params) -> String {
 /// The `next` link: the request's parameters with the marker set to the
 /// last image of this page.
 pub fn next_link(params: &Params, marker: &str) -> String {
-    let mut kept: Params = params.iter().filter(|(k, _)| k != "marker").cloned().collect();
+    let mut kept: Params = params
+        .iter()
+        .filter(|(k, _)| k != "marker")
+        .cloned()
+        .collect();
     kept.push(("marker".into(), marker.into()));
     format!("/v2/images?{}", encode(&kept))
 }
@@ -275,14 +289,32 @@ mod tests {
         let q = p("name=in:\"glass,%20darkly\",share%20me&tag=a&tag=b&os_distro=ubuntu&limit=5&sort=name:asc,status").unwrap();
         assert_eq!(
             q.filters.name,
-            Some(ValueFilter::In(vec!["glass, darkly".into(), "share me".into()]))
+            Some(ValueFilter::In(vec![
+                "glass, darkly".into(),
+                "share me".into()
+            ]))
         );
         assert_eq!(q.filters.tags, vec!["a", "b"]);
-        assert_eq!(q.filters.properties, vec![("os_distro".into(), ValueFilter::Eq("ubuntu".into()))]);
+        assert_eq!(
+            q.filters.properties,
+            vec![("os_distro".into(), ValueFilter::Eq("ubuntu".into()))]
+        );
         assert_eq!(q.limit, Some(5));
-        assert_eq!(q.sort, vec![(SortKey::Name, SortDir::Asc), (SortKey::Status, SortDir::Desc)]);
+        assert_eq!(
+            q.sort,
+            vec![
+                (SortKey::Name, SortDir::Asc),
+                (SortKey::Status, SortDir::Desc)
+            ]
+        );
         let q = p("sort_key=name&sort_dir=asc&sort_key=size&sort_dir=desc&created_at=gt:2016-04-18T21:38:54Z").unwrap();
-        assert_eq!(q.sort, vec![(SortKey::Name, SortDir::Asc), (SortKey::Size, SortDir::Desc)]);
+        assert_eq!(
+            q.sort,
+            vec![
+                (SortKey::Name, SortDir::Asc),
+                (SortKey::Size, SortDir::Desc)
+            ]
+        );
         assert_eq!(q.filters.created_at[0].op, Comparison::Gt);
         assert_eq!(q.filters.os_hidden, Some(false));
     }
@@ -313,7 +345,10 @@ mod tests {
     fn links_keep_parameters() {
         let params = parse_query_string(Some("limit=2&marker=x&name=a%20b"));
         assert_eq!(first_link(&params), "/v2/images?limit=2&name=a+b");
-        assert_eq!(next_link(&params, "y"), "/v2/images?limit=2&name=a+b&marker=y");
+        assert_eq!(
+            next_link(&params, "y"),
+            "/v2/images?limit=2&name=a+b&marker=y"
+        );
         assert_eq!(first_link(&vec![]), "/v2/images");
     }
 }

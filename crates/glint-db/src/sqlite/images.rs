@@ -41,7 +41,10 @@ pub(super) async fn create(pool: &SqlitePool, image: &Image) -> Result<()> {
     .await;
     if let Err(e) = inserted {
         return Err(match db_error(e) {
-            Error::Conflict(_) => Error::conflict(format!("Image with identifier {} already exists!", image.id)),
+            Error::Conflict(_) => Error::conflict(format!(
+                "Image with identifier {} already exists!",
+                image.id
+            )),
             other => other,
         });
     }
@@ -57,7 +60,11 @@ pub(super) async fn create(pool: &SqlitePool, image: &Image) -> Result<()> {
 pub(super) async fn get(pool: &SqlitePool, id: &str, include_deleted: bool) -> Result<Image> {
     let sql = format!(
         "SELECT {IMAGE_COLUMNS} FROM images WHERE id = ?{}",
-        if include_deleted { "" } else { " AND deleted = 0" }
+        if include_deleted {
+            ""
+        } else {
+            " AND deleted = 0"
+        }
     );
     let row = sqlx::query(&sql)
         .bind(id)
@@ -110,8 +117,7 @@ pub(super) async fn update(pool: &SqlitePool, update: &ImageUpdate) -> Result<()
         let current = get(pool, &image.id, false).await?;
         return Err(Error::conflict(format!(
             "Image status transition from {} to {} is not allowed",
-            current.status,
-            image.status
+            current.status, image.status
         )));
     }
 
@@ -149,7 +155,8 @@ pub(super) async fn update(pool: &SqlitePool, update: &ImageUpdate) -> Result<()
         set_property(&mut tx, &image.id, name, value, &now).await?;
     }
     if let Some(tags) = &update.tags {
-        let mut q = sqlx::QueryBuilder::<Sqlite>::new("UPDATE image_tags SET deleted = 1, deleted_at = ");
+        let mut q =
+            sqlx::QueryBuilder::<Sqlite>::new("UPDATE image_tags SET deleted = 1, deleted_at = ");
         q.push_bind(naive(&now));
         q.push(" WHERE image_id = ");
         q.push_bind(image.id.clone());
@@ -190,7 +197,12 @@ pub(super) async fn destroy(pool: &SqlitePool, id: &str) -> Result<()> {
     if done == 0 {
         return Err(Error::image_not_found(id));
     }
-    for table in ["image_properties", "image_tags", "image_members", "image_locations"] {
+    for table in [
+        "image_properties",
+        "image_tags",
+        "image_members",
+        "image_locations",
+    ] {
         sqlx::query(&format!(
             "UPDATE {table} SET deleted = 1, deleted_at = ? WHERE image_id = ? AND deleted = 0"
         ))

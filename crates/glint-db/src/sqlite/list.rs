@@ -17,7 +17,8 @@ pub(super) async fn image_get_all(pool: &SqlitePool, query: &ImageListQuery) -> 
     };
     let sort = query.full_sort();
 
-    let mut q = QueryBuilder::<Sqlite>::new(format!("SELECT {IMAGE_COLUMNS} FROM images WHERE 1 = 1"));
+    let mut q =
+        QueryBuilder::<Sqlite>::new(format!("SELECT {IMAGE_COLUMNS} FROM images WHERE 1 = 1"));
     if !query.include_deleted {
         q.push(" AND images.deleted = 0");
     }
@@ -38,7 +39,10 @@ pub(super) async fn image_get_all(pool: &SqlitePool, query: &ImageListQuery) -> 
         };
         // NULL sorts as the smallest value on every engine.
         if is_nullable(*key) {
-            q.push(format!("({col} IS NULL) {}, ", if *dir == SortDir::Asc { "DESC" } else { "ASC" }));
+            q.push(format!(
+                "({col} IS NULL) {}, ",
+                if *dir == SortDir::Asc { "DESC" } else { "ASC" }
+            ));
         }
         q.push(format!("{col} {dir_sql}"));
     }
@@ -48,7 +52,10 @@ pub(super) async fn image_get_all(pool: &SqlitePool, query: &ImageListQuery) -> 
     }
 
     let rows = q.build().fetch_all(pool).await.map_err(db_error)?;
-    let mut out = rows.iter().map(image_from_row).collect::<Result<Vec<_>>>()?;
+    let mut out = rows
+        .iter()
+        .map(image_from_row)
+        .collect::<Result<Vec<_>>>()?;
     attach_properties_and_tags(pool, &mut out).await?;
     Ok(out)
 }
@@ -65,9 +72,9 @@ async fn load_marker(pool: &SqlitePool, query: &ImageListQuery, id: &str) -> Res
         is_admin: query.viewer.is_admin,
     };
     let is_member = match (&ctx.project_id, image.visibility) {
-        (Some(project), Visibility::Shared) => {
-            !members::find(pool, &image.id, Some(project), None).await?.is_empty()
-        }
+        (Some(project), Visibility::Shared) => !members::find(pool, &image.id, Some(project), None)
+            .await?
+            .is_empty(),
         _ => false,
     };
     if image_rules::is_visible(&ctx, &image, || is_member) {
@@ -116,7 +123,10 @@ fn sort_value(image: &Image, key: SortKey) -> SortValue {
 
 impl SortValue {
     fn is_null(&self) -> bool {
-        matches!(self, SortValue::Text(None) | SortValue::Int(None) | SortValue::Time(None))
+        matches!(
+            self,
+            SortValue::Text(None) | SortValue::Int(None) | SortValue::Time(None)
+        )
     }
 
     fn push_bind(&self, q: &mut QueryBuilder<'_, Sqlite>) {
@@ -130,7 +140,11 @@ impl SortValue {
 
 /// Rows strictly after the marker in `sort` order (keyset paging):
 /// OR over i of (keys before i equal AND key i beyond the marker's).
-fn push_after_marker(q: &mut QueryBuilder<'_, Sqlite>, sort: &[(SortKey, SortDir)], marker: &Image) {
+fn push_after_marker(
+    q: &mut QueryBuilder<'_, Sqlite>,
+    sort: &[(SortKey, SortDir)],
+    marker: &Image,
+) {
     q.push(" AND (");
     for i in 0..sort.len() {
         if i > 0 {

@@ -16,8 +16,9 @@ fn member_from_row(row: &SqliteRow) -> Result<ImageMember> {
     Ok(ImageMember {
         image_id: row.try_get("image_id").map_err(db_error)?,
         member: row.try_get("member").map_err(db_error)?,
-        status: MemberStatus::parse(&status)
-            .ok_or_else(|| Error::internal(format!("unknown member status '{status}' in database")))?,
+        status: MemberStatus::parse(&status).ok_or_else(|| {
+            Error::internal(format!("unknown member status '{status}' in database"))
+        })?,
         can_share: row.try_get("can_share").map_err(db_error)?,
         created_at: utc(created_at),
         updated_at: utc(updated_at.unwrap_or(created_at)),

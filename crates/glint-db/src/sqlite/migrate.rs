@@ -25,7 +25,10 @@ pub(super) async fn run(pool: &SqlitePool) -> Result<()> {
     let current = current.unwrap_or(0);
     for (version, sql) in MIGRATIONS.iter().filter(|(v, _)| *v > current) {
         let mut tx = pool.begin().await.map_err(db_error)?;
-        sqlx::raw_sql(sql).execute(&mut *tx).await.map_err(db_error)?;
+        sqlx::raw_sql(sql)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_error)?;
         sqlx::query("INSERT INTO glint_schema_version (version) VALUES (?)")
             .bind(version)
             .execute(&mut *tx)

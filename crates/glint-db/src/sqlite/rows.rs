@@ -30,8 +30,9 @@ pub(super) fn image_from_row(row: &SqliteRow) -> Result<Image> {
     Ok(Image {
         id: row.try_get("id").map_err(get_err)?,
         name: row.try_get("name").map_err(get_err)?,
-        status: ImageStatus::parse(&status)
-            .ok_or_else(|| Error::internal(format!("unknown image status '{status}' in database")))?,
+        status: ImageStatus::parse(&status).ok_or_else(|| {
+            Error::internal(format!("unknown image status '{status}' in database"))
+        })?,
         visibility: Visibility::parse(&visibility).ok_or_else(|| {
             Error::internal(format!("unknown visibility '{visibility}' in database"))
         })?,

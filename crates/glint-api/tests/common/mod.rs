@@ -1,0 +1,166 @@
+//! A small client for driving the app in-process: `get`, `post_json`,
+//! `patch`, `put`, `delete`, each returning status, headers and JSON.
+
+#![allow(dead_code)]
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::http::{HeaderMap, Method, Request, StatusCode};
+use axum::Router;
+use glint_api::AppState;
+use glint_config::Config;
+use glint_service::Services;
+use http_body_util::BodyExt;
+use serde_json::Value;
+use tower::ServiceExt;
+
+pub struct TestApp {
+    app: Router,
+    _dir: tempfile::TempDir,
+}
+
+pub struct TestResponse {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub text: String,
+}
+
+impl TestResponse {
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.text).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.text))
+    }
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+}
+
+/// Who sends a request.
+#[derive(Clone, Copy)]
+pub enum As {
+    /// No identity headers: the default admin.
+    Anonymous,
+    Member(&'static str),
+    Reader(&'static str),
+    Admin(&'static str),
+}
+
+impl TestApp {
+    pub async fn new() -> Self {
+        Self::with_config(Config::defaults()).await
+    }
+
+    pub async fn with_config(mut config: Config) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        config.filesystem_store_datadir = dir.path().join("images");
+        let repo: Arc<dyn glint_db::Repository> = Arc::new(
+            glint_db::sqlite::SqliteRepository::open(None)
+                .await
+                .unwrap(),
+        );
+        let store = Arc::new(glint_store::FilesystemStore::new(
+            &config.filesystem_store_datadir,
+        ));
+        let services = Services::new(Arc::new(config), repo, store);
+        TestApp {
+            app: glint_api::app(AppState::new(services)),
+            _dir: dir,
+        }
+    }
+
+    pub async fn request(
+        &self,
+        who: As,
+        method: Method,
+        uri: &str,
+        content_type: Option<&str>,
+        body: Option<String>,
+        extra: &[(&str, &str)],
+    ) -> TestResponse {
+        let mut builder = Request::builder()
+            .method(method)
+            .uri(uri)
+            .header("host", "glint.test:9292");
+        let (project, roles) = match who {
+            As::Anonymous => (None, None),
+            As::Member(p) => (Some(p), Some("member")),
+            As::Reader(p) => (Some(p), Some("reader")),
+            As::Admin(p) => (Some(p), Some("admin")),
+        };
+        if let Some(p) = project {
+            builder = builder
+                .header("x-project-id", p)
+                .header("x-user-id", format!("user-{p}"))
+                .header("x-identity-status", "Confirmed");
+        }
+        if let Some(r) = roles {
+            builder = builder.header("x-roles", r);
+        }
+        if let Some(ct) = content_type {
+            builder = builder.header("content-type", ct);
+        }
+        for (k, v) in extra {
+            builder = builder.header(*k, *v);
+        }
+        let request = builder
+            .body(body.map(Body::from).unwrap_or_else(Body::empty))
+            .unwrap();
+        let response = self.app.clone().oneshot(request).await.unwrap();
+        let status = response.status();
+        let headers = response.headers().clone();
+        let bytes = response.into_body().collect().await.unwrap().to_bytes();
+        TestResponse {
+            status,
+            headers,
+            text: String::from_utf8_lossy(&bytes).into_owned(),
+        }
+    }
+
+    pub async fn get(&self, who: As, uri: &str) -> TestResponse {
+        self.request(who, Method::GET, uri, None, None, &[]).await
+    }
+
+    pub async fn post_json(&self, who: As, uri: &str, body: Value) -> TestResponse {
+        self.request(
+            who,
+            Method::POST,
+            uri,
+            Some("application/json"),
+            Some(body.to_string()),
+            &[],
+        )
+        .await
+    }
+
+    pub async fn post(&self, who: As, uri: &str) -> TestResponse {
+        self.request(who, Method::POST, uri, None, None, &[]).await
+    }
+
+    pub async fn patch(&self, who: As, uri: &str, ops: Value) -> TestResponse {
+        self.request(
+            who,
+            Method::PATCH,
+            uri,
+            Some("application/openstack-images-v2.1-json-patch"),
+            Some(ops.to_string()),
+            &[],
+        )
+        .await
+    }
+
+    pub async fn put(&self, who: As, uri: &str) -> TestResponse {
+        self.request(who, Method::PUT, uri, None, None, &[]).await
+    }
+
+    pub async fn delete(&self, who: As, uri: &str) -> TestResponse {
+        self.request(who, Method::DELETE, uri, None, None, &[])
+            .await
+    }
+
+    /// Creates an image and returns its JSON, asserting 201.
+    pub async fn create_image(&self, who: As, body: Value) -> Value {
+        let r = self.post_json(who, "/v2/images", body).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+        r.json()
+    }
+}
