@@ -113,8 +113,9 @@ pub async fn render(request: Request, next: Next) -> Response {
     let status = response.status();
     let title = reason(status);
     let (content_type, body) = if json {
+        // Glance's WSGI stack leaves its HTML line breaks in JSON messages.
         let body = serde_json::json!({
-            "message": message,
+            "message": format!("{message}<br /><br />\n\n\n"),
             "code": format!("{} {}", status.as_u16(), title),
             "title": title,
         });

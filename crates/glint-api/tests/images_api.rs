@@ -307,11 +307,24 @@ async fn list_rejects_bad_parameters_with_400() {
         ("sort_key=nosuch", "Invalid sort key: nosuch"),
         ("sort_dir=up", "Invalid sort direction: up"),
         ("visibility=bogus", "Invalid visibility value: bogus"),
-        ("status=bogus", "Invalid status value: bogus"),
-        ("marker=3b5f5a63-4c4e-4b5f-9d3a-0c2b7f1d9e11", "marker"),
-        ("created_at=gt:yesterday", "yesterday"),
-        ("size_min=abc", "size_min"),
-        ("protected=maybe", "protected"),
+        (
+            "marker=3b5f5a63-4c4e-4b5f-9d3a-0c2b7f1d9e11",
+            "No image found with ID 3b5f5a63",
+        ),
+        ("created_at=gt:yesterday", "Use ISO 8601 DateTime notation."),
+        (
+            "created_at=zz:2016-01-01T00:00:00Z",
+            "Unable to filter on a unknown operator.",
+        ),
+        (
+            "size_min=abc",
+            "Unable to filter on a range with a non-numeric value.",
+        ),
+        ("protected=maybe", "for &#x27;protected&#x27; filter"),
+        (
+            "sort=name&sort_key=name",
+            "Old and new sorting syntax cannot be combined",
+        ),
     ] {
         let r = app.get(P1, &format!("/v2/images?{query}")).await;
         assert_eq!(r.status, StatusCode::BAD_REQUEST, "{query}: {}", r.text);
@@ -413,6 +426,11 @@ async fn patch_errors_match_glance() {
             "Invalid operation",
         ),
         (json!({"op": "add"}), StatusCode::BAD_REQUEST, "JSON array"),
+        (
+            json!([{"op": "replace", "path": "/owner", "value": "p2"}]),
+            StatusCode::FORBIDDEN,
+            "Owner can't be updated by non admin.",
+        ),
     ] {
         let r = app.patch(P1, &url, ops.clone()).await;
         assert_eq!(r.status, status, "{ops}: {}", r.text);
@@ -504,9 +522,10 @@ async fn deactivate_and_reactivate_need_an_active_image() {
     let image = app.create_image(P1, json!({})).await;
     let url = format!("/v2/images/{}/actions", id(&image));
     let r = app.post(P1, &format!("{url}/deactivate")).await;
-    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.text);
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.text);
+    assert!(r.text.contains("Not allowed to deactivate image in status"));
     let r = app.post(P1, &format!("{url}/reactivate")).await;
-    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
     let r = app.post(P2, &format!("{url}/deactivate")).await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
 }

@@ -165,7 +165,7 @@ pub(crate) fn write(image: &mut Image, name: &str, v: &Value, config: &Config) -
         "tags" => return Ok(Written::Tags(tags(v)?)),
         "locations" => {
             return Err(Error::forbidden(
-                "Image locations cannot be changed through this API yet.".to_string(),
+                "It's not allowed to add locations if locations are invisible.",
             ))
         }
         _ => {

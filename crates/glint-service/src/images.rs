@@ -128,7 +128,8 @@ impl ImageService {
         let limit = query.limit.unwrap_or(self.config.limit_param_default);
         query.limit = Some(limit.min(self.config.api_limit_max));
         match self.repo.image_get_all(&query).await {
-            Err(Error::NotFound(_)) => Err(Error::invalid("marker not found")),
+            // A marker naming no visible image is the request's fault.
+            Err(Error::NotFound(m)) => Err(Error::InvalidInput(m)),
             other => other,
         }
     }
@@ -187,14 +188,8 @@ impl ImageService {
             }
         }
 
-        if changed.owner != image.owner {
-            authorize(
-                ctx,
-                Action::AddImage,
-                Target {
-                    owner: changed.owner.as_deref(),
-                },
-            )?;
+        if changed.owner != image.owner && !ctx.is_admin {
+            return Err(Error::forbidden("Owner can't be updated by non admin."));
         }
         if changed.visibility != image.visibility {
             self.authorize_visibility(ctx, Some(changed.visibility), changed.owner.as_deref())?;
@@ -233,7 +228,8 @@ impl ImageService {
         Ok(())
     }
 
-    /// active → deactivated (a deactivated image stays so).
+    /// active → deactivated (a deactivated image stays so); other statuses
+    /// are Forbidden, as in Glance.
     pub async fn deactivate(&self, ctx: &RequestContext, id: &str) -> Result<()> {
         self.transition(
             ctx,
@@ -275,7 +271,7 @@ impl ImageService {
             } else {
                 "reactivate"
             };
-            return Err(Error::invalid(format!(
+            return Err(Error::forbidden(format!(
                 "Not allowed to {verb} image in status '{}'",
                 image.status
             )));

@@ -126,7 +126,7 @@ pub async fn update(
     let Some(dialect) = Dialect::from_media_type(&media_type) else {
         let accepted = image_patch::MEDIA_TYPES.join(", ");
         let mut response = ApiError(Error::UnsupportedMediaType(format!(
-            "Unsupported Content-Type: '{media_type}'. The supported media types are: {accepted}"
+            "The request media type {media_type} is not supported by this server. Image PATCH expects Content-Type one of: {accepted}"
         )))
         .into_response();
         if let Ok(v) = accepted.parse() {

@@ -5,7 +5,7 @@ use glint_domain::image_query::{
     Comparison, ImageFilters, ImageListQuery, MemberStatusFilter, SortDir, SortKey, TimeFilter,
     ValueFilter, Viewer, VisibilityFilter,
 };
-use glint_domain::{time, Error, ImageStatus, Result, Visibility};
+use glint_domain::{time, Error, Result, Visibility};
 
 /// The raw parameters, in request order (repeats kept).
 pub type Params = Vec<(String, String)>;
@@ -36,24 +36,7 @@ pub fn parse(params: &Params, viewer: Viewer) -> Result<ImageListQuery> {
             "owner" => f.owner = Some(value_filter(value)),
             "disk_format" => f.disk_format = Some(value_filter(value)),
             "container_format" => f.container_format = Some(value_filter(value)),
-            "status" => {
-                let filter = value_filter(value);
-                let names = match &filter {
-                    ValueFilter::Eq(v) => vec![v.clone()],
-                    ValueFilter::In(vs) => vs.clone(),
-                };
-                for name in names {
-                    if ImageStatus::parse(&name.to_ascii_lowercase()).is_none() {
-                        return Err(Error::invalid(format!("Invalid status value: {name}")));
-                    }
-                }
-                f.status = Some(match filter {
-                    ValueFilter::Eq(v) => ValueFilter::Eq(v.to_ascii_lowercase()),
-                    ValueFilter::In(vs) => {
-                        ValueFilter::In(vs.iter().map(|v| v.to_ascii_lowercase()).collect())
-                    }
-                });
-            }
+            "status" => f.status = Some(value_filter(value)),
             "visibility" => {
                 f.visibility =
                     Some(match value.as_str() {
@@ -69,8 +52,8 @@ pub fn parse(params: &Params, viewer: Viewer) -> Result<ImageListQuery> {
             }
             "protected" => f.protected = Some(parse_bool(key, value)?),
             "os_hidden" => f.os_hidden = Some(parse_bool(key, value)?),
-            "size_min" => f.size_min = Some(parse_size(key, value)?),
-            "size_max" => f.size_max = Some(parse_size(key, value)?),
+            "size_min" => f.size_min = Some(parse_size(value)?),
+            "size_max" => f.size_max = Some(parse_size(value)?),
             "created_at" => f.created_at.push(parse_time_filter(key, value)?),
             "updated_at" => f.updated_at.push(parse_time_filter(key, value)?),
             "tag" => f.tags.push(value.clone()),
@@ -94,7 +77,7 @@ pub fn parse(params: &Params, viewer: Viewer) -> Result<ImageListQuery> {
         Some(sort) => {
             if !sort_keys.is_empty() || !sort_dirs.is_empty() {
                 return Err(Error::invalid(
-                    "The 'sort' parameter cannot be combined with 'sort_key' or 'sort_dir'.",
+                    "Old and new sorting syntax cannot be combined",
                 ));
             }
             parse_sort(&sort)?
@@ -177,21 +160,17 @@ fn parse_bool(key: &str, value: &str) -> Result<bool> {
         "true" => Ok(true),
         "false" => Ok(false),
         _ => Err(Error::invalid(format!(
-            "Invalid value for {key}: '{value}'. It must be 'true' or 'false'."
+            "Invalid value '{value}' for '{key}' filter. Valid values are 'true' or 'false'."
         ))),
     }
 }
 
-fn parse_size(key: &str, value: &str) -> Result<i64> {
+fn parse_size(value: &str) -> Result<i64> {
     value
         .parse::<i64>()
         .ok()
         .filter(|n| *n >= 0)
-        .ok_or_else(|| {
-            Error::invalid(format!(
-                "{key} param must be a non-negative integer: {value}"
-            ))
-        })
+        .ok_or_else(|| Error::invalid("Unable to filter on a range with a non-numeric value."))
 }
 
 /// `gt:2016-04-18T21:38:54Z`; no operator means `eq`.
@@ -201,12 +180,14 @@ fn parse_time_filter(key: &str, value: &str) -> Result<TimeFilter> {
             (Comparison::parse(op).expect("checked"), rest)
         }
         Some((op, _)) if op.chars().all(|c| c.is_ascii_alphabetic()) && op.len() < 5 => {
-            return Err(Error::invalid(format!("Invalid operator '{op}' for {key}")))
+            return Err(Error::invalid("Unable to filter on a unknown operator."))
         }
         _ => (Comparison::Eq, value),
     };
     let at = time::parse_iso8601(at).ok_or_else(|| {
-        Error::invalid(format!("Invalid timestamp '{at}' for {key}: use ISO 8601"))
+        Error::invalid(format!(
+            "Bad \"{key}\" query filter format. Use ISO 8601 DateTime notation."
+        ))
     })?;
     Ok(TimeFilter { op, at })
 }
@@ -329,7 +310,6 @@ mod tests {
             "sort=name:up",
             "sort=name&sort_key=name",
             "visibility=bogus",
-            "status=bogus",
             "member_status=maybe",
             "protected=maybe",
             "size_min=abc",
