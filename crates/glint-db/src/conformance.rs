@@ -1,7 +1,8 @@
 //! The repository conformance suite: what every backend must do, written
 //! once. A backend's test file runs it with
 //! [`repository_conformance!`](crate::repository_conformance), giving it an
-//! expression that yields a fresh, empty `Arc<dyn Repository>`.
+//! expression that yields a fresh, empty repository behind a pointer
+//! (`Box`, `Arc`, or a guard that owns the repository's folder).
 
 use std::collections::{BTreeMap, BTreeSet};
 

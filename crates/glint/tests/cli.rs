@@ -1,0 +1,127 @@
+//! The binary as an operator meets it: configuration errors exit 2,
+//! unknown options warn, `serve` answers on the configured port.
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn glint() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_glint"))
+}
+
+fn write_config(dir: &tempfile::TempDir, text: &str) -> std::path::PathBuf {
+    let path = dir.path().join("glint.conf");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+#[test]
+fn bad_values_exit_2_with_a_clear_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let conf = write_config(&dir, "[DEFAULT]\nbind_port = lots\n");
+    let out = glint()
+        .arg("serve")
+        .arg("--config-file")
+        .arg(&conf)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("bind_port") && stderr.contains("lots"),
+        "{stderr}"
+    );
+
+    let out = glint()
+        .args(["serve", "--config-file", "/nonexistent/glint.conf"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn sample_configuration_lists_glance_option_names() {
+    let out = glint().args(["config", "sample"]).output().unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    for name in [
+        "#bind_port = 9292",
+        "[database]",
+        "#limit_param_default = 25",
+    ] {
+        assert!(text.contains(name), "{name}");
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn http_get(port: u16, path: &str) -> Option<String> {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).ok()?;
+    s.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+    )
+    .ok()?;
+    let mut out = String::new();
+    s.read_to_string(&mut out).ok()?;
+    Some(out)
+}
+
+#[test]
+fn serve_migrates_a_fresh_data_dir_warns_and_answers() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let data = dir.path().join("data");
+    let conf = write_config(
+        &dir,
+        &format!(
+            "[DEFAULT]\nbind_port = {port}\ndata_dir = {}\nsome_unknown_option = 1\n",
+            data.display()
+        ),
+    );
+    let mut child = glint()
+        .arg("serve")
+        .arg("--config-file")
+        .arg(&conf)
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let mut answer = None;
+    while Instant::now() < deadline {
+        if let Some(r) = http_get(port, "/versions") {
+            answer = Some(r);
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let list = http_get(port, "/v2/images");
+    child.kill().unwrap();
+    let mut stderr = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
+    child.wait().unwrap();
+
+    let answer = answer.expect("server answered");
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert!(answer.contains("v2.18"));
+    assert!(list.unwrap().contains("\"images\":[]"));
+    assert!(data.join("glint.sqlite").exists());
+    assert!(data.join("images").is_dir());
+    assert!(
+        stderr.contains("unknown option [DEFAULT] some_unknown_option"),
+        "{stderr}"
+    );
+}
