@@ -3,8 +3,9 @@
 //! Handlers return `Result<_, ApiError>`; an `ApiError` wraps the domain
 //! [`Error`] and becomes Glance's status code. Its body is rendered by the
 //! [`render`] middleware, which knows the request's `Accept` header: JSON
-//! (`{"code": …, "title": …, "message": …}`) for clients that ask for it, the
-//! HTML page Glance's WSGI stack writes otherwise.
+//! (`{"code": …, "title": …, "message": …}`) for clients that ask for it,
+//! plain text when there is no `Accept`, and otherwise the HTML page
+//! Glance's WSGI stack writes.
 
 use axum::body::Body;
 use axum::extract::Request;
@@ -66,11 +67,20 @@ pub fn error_response(status: StatusCode, message: impl Into<String>) -> Respons
     response
 }
 
-fn wants_json(accept: Option<&HeaderValue>) -> bool {
+/// The body format an error is written in, from the request's `Accept`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ErrorFormat {
+    Json,
+    Html,
+    /// No `Accept` header at all.
+    Text,
+}
+
+fn error_format(accept: Option<&HeaderValue>) -> ErrorFormat {
     let Some(accept) = accept.and_then(|a| a.to_str().ok()) else {
-        return false;
+        return ErrorFormat::Text;
     };
-    let mut best: Option<(f32, bool)> = None;
+    let mut best: Option<(f32, ErrorFormat)> = None;
     for part in accept.split(',') {
         let mut fields = part.split(';');
         let media = fields.next().unwrap_or("").trim().to_ascii_lowercase();
@@ -81,13 +91,16 @@ fn wants_json(accept: Option<&HeaderValue>) -> bool {
                     .and_then(|q| q.parse::<f32>().ok())
             })
             .unwrap_or(1.0);
-        let is_json = media == "application/json" || media.ends_with("+json");
-        let is_html = media == "text/html" || media == "text/*";
-        if (is_json || is_html) && best.is_none_or(|(bq, _)| q > bq) {
-            best = Some((q, is_json));
+        let format = if media == "application/json" || media.ends_with("+json") {
+            ErrorFormat::Json
+        } else {
+            ErrorFormat::Html
+        };
+        if best.is_none_or(|(bq, _)| q > bq) {
+            best = Some((q, format));
         }
     }
-    best.is_some_and(|(_, json)| json)
+    best.map_or(ErrorFormat::Html, |(_, f)| f)
 }
 
 fn reason(status: StatusCode) -> &'static str {
@@ -105,30 +118,36 @@ fn html_escape(s: &str) -> String {
 /// Middleware: writes the body of every error response in the format the
 /// client accepts.
 pub async fn render(request: Request, next: Next) -> Response {
-    let json = wants_json(request.headers().get(header::ACCEPT));
+    let format = error_format(request.headers().get(header::ACCEPT));
     let mut response = next.run(request).await;
     let Some(Explanation(message)) = response.extensions_mut().remove::<Explanation>() else {
         return response;
     };
     let status = response.status();
     let title = reason(status);
-    let (content_type, body) = if json {
+    let code = format!("{} {}", status.as_u16(), title);
+    let (content_type, body) = match format {
         // Glance's WSGI stack leaves its HTML line breaks in JSON messages.
-        let body = serde_json::json!({
-            "message": format!("{message}<br /><br />\n\n\n"),
-            "code": format!("{} {}", status.as_u16(), title),
-            "title": title,
-        });
-        ("application/json", body.to_string())
-    } else {
-        let code = format!("{} {}", status.as_u16(), title);
-        (
+        ErrorFormat::Json => (
+            "application/json",
+            serde_json::json!({
+                "message": format!("{message}<br /><br />\n\n\n"),
+                "code": code,
+                "title": title,
+            })
+            .to_string(),
+        ),
+        ErrorFormat::Html => (
             "text/html; charset=UTF-8",
             format!(
                 "<html>\n <head>\n  <title>{code}</title>\n </head>\n <body>\n  <h1>{code}</h1>\n  {}<br /><br />\n\n\n\n </body>\n</html>",
                 html_escape(&message)
             ),
-        )
+        ),
+        ErrorFormat::Text => (
+            "text/plain; charset=UTF-8",
+            format!("{code}\n\n{message}\n\n   "),
+        ),
     };
     let (mut parts, _) = response.into_parts();
     parts
@@ -143,12 +162,18 @@ mod tests {
     use super::*;
 
     #[test]
-    fn json_only_when_preferred() {
+    fn format_follows_accept() {
         let h = |s: &'static str| HeaderValue::from_static(s);
-        assert!(wants_json(Some(&h("application/json"))));
-        assert!(!wants_json(Some(&h("text/html"))));
-        assert!(!wants_json(None));
-        assert!(!wants_json(Some(&h("*/*"))));
-        assert!(wants_json(Some(&h("text/html;q=0.5, application/json"))));
+        assert_eq!(
+            error_format(Some(&h("application/json"))),
+            ErrorFormat::Json
+        );
+        assert_eq!(error_format(Some(&h("text/html"))), ErrorFormat::Html);
+        assert_eq!(error_format(Some(&h("*/*"))), ErrorFormat::Html);
+        assert_eq!(error_format(None), ErrorFormat::Text);
+        assert_eq!(
+            error_format(Some(&h("text/html;q=0.5, application/json"))),
+            ErrorFormat::Json
+        );
     }
 }

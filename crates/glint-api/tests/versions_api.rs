@@ -111,4 +111,21 @@ async fn errors_render_as_html_or_json() {
     let body = json.json();
     assert_eq!(body["code"], "404 Not Found");
     assert!(body["message"].as_str().unwrap().contains("No image found"));
+    let text = app
+        .request(
+            As::Anonymous,
+            axum::http::Method::GET,
+            "/v2/images?limit=-1",
+            None,
+            None,
+            &[("accept", "")],
+        )
+        .await;
+    assert_eq!(text.status, StatusCode::BAD_REQUEST);
+    assert!(
+        text.text
+            .starts_with("400 Bad Request\n\nlimit param must be positive"),
+        "{}",
+        text.text
+    );
 }

@@ -12,7 +12,8 @@ use glint_domain::image_query::{
     Viewer, VisibilityFilter,
 };
 use glint_domain::{
-    time, Error, Image, ImageStatus, ImageUpdate, MemberStatus, NewImage, Visibility,
+    time, Error, Image, ImageLocation, ImageStatus, ImageUpdate, LocationStatus, MemberStatus,
+    NewImage, Visibility,
 };
 
 use crate::Repository;
@@ -35,7 +36,9 @@ macro_rules! repository_conformance {
             list_for_admin_sees_everything,
             list_filters,
             list_pages_through_every_sort_order,
-            list_marker_must_be_visible
+            list_marker_must_be_visible,
+            locations_are_recorded_and_scrubbed,
+            owner_storage_used_sums_live_images
         );
     };
     (@each $make:expr; $($name:ident),*) => {
@@ -579,4 +582,103 @@ pub async fn list_marker_must_be_visible(repo: &dyn Repository) {
         repo.image_get_all(&q).await,
         Err(Error::NotFound(_))
     ));
+}
+
+fn location(url: &str, store: &str) -> ImageLocation {
+    let mut metadata = serde_json::Map::new();
+    metadata.insert("store".into(), store.into());
+    ImageLocation {
+        url: url.to_string(),
+        metadata,
+        status: LocationStatus::Active,
+    }
+}
+
+pub async fn locations_are_recorded_and_scrubbed(repo: &dyn Repository) {
+    let image = repo
+        .image_create(&new_image("p1", None, Visibility::Private))
+        .await
+        .unwrap();
+    repo.image_location_add(&image.id, &location("file:///a", "fast"))
+        .await
+        .unwrap();
+    repo.image_location_add(&image.id, &location("file:///b", "slow"))
+        .await
+        .unwrap();
+    let got = repo.image_get(&image.id, false).await.unwrap();
+    assert_eq!(
+        got.locations,
+        vec![location("file:///a", "fast"), location("file:///b", "slow")]
+    );
+    assert_eq!(got.locations[0].store(), Some("fast"));
+    let listed = repo
+        .image_get_all(&ImageListQuery::for_viewer(viewer("p1")))
+        .await
+        .unwrap();
+    assert_eq!(listed[0].locations.len(), 2);
+
+    // Delayed delete: one location waits for the scrubber.
+    repo.image_location_set_status(&image.id, "file:///a", LocationStatus::PendingDelete)
+        .await
+        .unwrap();
+    repo.image_location_set_status(&image.id, "file:///b", LocationStatus::Deleted)
+        .await
+        .unwrap();
+    assert_eq!(
+        repo.image_get(&image.id, false)
+            .await
+            .unwrap()
+            .locations
+            .len(),
+        1
+    );
+    assert!(
+        repo.image_locations_pending_delete(time::now() + Duration::seconds(1))
+            .await
+            .unwrap()
+            .is_empty(),
+        "live images are not scrubbed"
+    );
+    repo.image_destroy(&image.id).await.unwrap();
+    let before = time::now() - Duration::hours(1);
+    assert!(repo
+        .image_locations_pending_delete(before)
+        .await
+        .unwrap()
+        .is_empty());
+    let pending = repo
+        .image_locations_pending_delete(time::now() + Duration::seconds(1))
+        .await
+        .unwrap();
+    assert_eq!(pending.len(), 1);
+    assert_eq!(pending[0].0, image.id);
+    assert_eq!(pending[0].1.url, "file:///a");
+    repo.image_location_set_status(&image.id, "file:///a", LocationStatus::Deleted)
+        .await
+        .unwrap();
+    assert!(repo
+        .image_locations_pending_delete(time::now() + Duration::seconds(1))
+        .await
+        .unwrap()
+        .is_empty());
+    let missing = uuid::Uuid::new_v4().to_string();
+    assert!(matches!(
+        repo.image_location_add(&missing, &location("file:///c", "fast"))
+            .await,
+        Err(Error::NotFound(_))
+    ));
+}
+
+pub async fn owner_storage_used_sums_live_images(repo: &dyn Repository) {
+    for size in [Some(100), Some(50), None] {
+        let mut img = new_image("quota-owner", None, Visibility::Private);
+        img.size = size;
+        repo.image_create(&img).await.unwrap();
+    }
+    let mut gone = new_image("quota-owner", None, Visibility::Private);
+    gone.size = Some(1000);
+    let gone = repo.image_create(&gone).await.unwrap();
+    repo.image_destroy(&gone.id).await.unwrap();
+    assert_eq!(repo.owner_storage_used("quota-owner").await.unwrap(), 150);
+    assert_eq!(repo.owner_storage_used("nobody").await.unwrap(), 0);
 }

@@ -1,8 +1,11 @@
 //! The repository trait: every persistent operation the services need.
 
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 use glint_domain::image_query::ImageListQuery;
-use glint_domain::{Image, ImageMember, ImageUpdate, MemberStatus, Result};
+use glint_domain::{
+    Image, ImageLocation, ImageMember, ImageUpdate, LocationStatus, MemberStatus, Result,
+};
 
 /// The image catalog's storage. Operations mirror Glance's registry driver
 /// so that a remote registry can carry them one for one.
@@ -27,7 +30,8 @@ pub trait Repository: Send + Sync + 'static {
     async fn image_update(&self, update: &ImageUpdate) -> Result<Image>;
 
     /// Soft-deletes an image with its properties, tags, members and
-    /// locations. Its status becomes `deleted` unless it is `pending_delete`.
+    /// locations. Its status becomes `deleted` unless it is `pending_delete`;
+    /// locations pending delete keep that status for the scrubber.
     async fn image_destroy(&self, id: &str) -> Result<Image>;
 
     /// Adds a tag (no-op when present).
@@ -55,4 +59,26 @@ pub trait Repository: Send + Sync + 'static {
         member: Option<&str>,
         status: Option<MemberStatus>,
     ) -> Result<Vec<ImageMember>>;
+
+    /// Records a copy of an image's bytes.
+    async fn image_location_add(&self, image_id: &str, location: &ImageLocation) -> Result<()>;
+
+    /// Sets the status of an image's location (of live or deleted images);
+    /// `Deleted` also soft-deletes the row.
+    async fn image_location_set_status(
+        &self,
+        image_id: &str,
+        url: &str,
+        status: LocationStatus,
+    ) -> Result<()>;
+
+    /// Locations waiting for the scrubber whose image was deleted at or
+    /// before `deleted_before`, as (image id, location).
+    async fn image_locations_pending_delete(
+        &self,
+        deleted_before: DateTime<Utc>,
+    ) -> Result<Vec<(String, ImageLocation)>>;
+
+    /// Total size of the live images an owner has, for `user_storage_quota`.
+    async fn owner_storage_used(&self, owner: &str) -> Result<i64>;
 }

@@ -99,6 +99,51 @@ impl fmt::Display for Visibility {
     }
 }
 
+/// The state of one copy of an image's bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum LocationStatus {
+    Active,
+    /// Waiting for the scrubber (delayed delete).
+    PendingDelete,
+    Deleted,
+}
+
+impl LocationStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LocationStatus::Active => "active",
+            LocationStatus::PendingDelete => "pending_delete",
+            LocationStatus::Deleted => "deleted",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [
+            LocationStatus::Active,
+            LocationStatus::PendingDelete,
+            LocationStatus::Deleted,
+        ]
+        .into_iter()
+        .find(|l| l.as_str() == s)
+    }
+}
+
+/// Where one copy of an image's bytes lives: a store URL and its metadata
+/// (`{"store": "fast"}` when several stores are enabled).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ImageLocation {
+    pub url: String,
+    pub metadata: serde_json::Map<String, serde_json::Value>,
+    pub status: LocationStatus,
+}
+
+impl ImageLocation {
+    /// The store id recorded in the metadata, if any.
+    pub fn store(&self) -> Option<&str> {
+        self.metadata.get("store").and_then(|s| s.as_str())
+    }
+}
+
 /// An image record: base attributes, extra properties and tags.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Image {
@@ -125,6 +170,8 @@ pub struct Image {
     /// Extra properties: free-form string key/values.
     pub properties: BTreeMap<String, String>,
     pub tags: BTreeSet<String>,
+    /// Copies of the bytes, oldest first (active and pending-delete ones).
+    pub locations: Vec<ImageLocation>,
 }
 
 /// The values a new image starts with, before the service fills in the rest.
@@ -170,6 +217,7 @@ impl Image {
             deleted_at: None,
             properties: new.properties,
             tags: new.tags,
+            locations: Vec::new(),
         }
     }
 }

@@ -14,5 +14,7 @@ pub mod time;
 
 pub use context::RequestContext;
 pub use error::{Error, Result};
-pub use image::{Image, ImageStatus, ImageUpdate, NewImage, Visibility};
+pub use image::{
+    Image, ImageLocation, ImageStatus, ImageUpdate, LocationStatus, NewImage, Visibility,
+};
 pub use member::{ImageMember, MemberStatus};

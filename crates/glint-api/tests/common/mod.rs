@@ -99,7 +99,12 @@ impl TestApp {
         if let Some(ct) = content_type {
             builder = builder.header("content-type", ct);
         }
-        for (k, v) in extra {
+        // Like curl: `Accept: */*` unless the test says otherwise.
+        if !extra.iter().any(|(k, _)| k.eq_ignore_ascii_case("accept")) {
+            builder = builder.header("accept", "*/*");
+        }
+        // An empty value leaves the header out.
+        for (k, v) in extra.iter().filter(|(_, v)| !v.is_empty()) {
             builder = builder.header(*k, *v);
         }
         let request = builder

@@ -5,7 +5,7 @@ use glint_domain::{time, Error, Image, ImageStatus, ImageUpdate, Result};
 use sqlx::{Sqlite, SqlitePool, Transaction};
 
 use super::db_error;
-use super::rows::{attach_properties_and_tags, image_from_row, IMAGE_COLUMNS};
+use super::rows::{attach_details, image_from_row, IMAGE_COLUMNS};
 
 fn naive(t: &chrono::DateTime<chrono::Utc>) -> NaiveDateTime {
     t.naive_utc()
@@ -73,7 +73,7 @@ pub(super) async fn get(pool: &SqlitePool, id: &str, include_deleted: bool) -> R
         .map_err(db_error)?
         .ok_or_else(|| Error::image_not_found(id))?;
     let mut images = vec![image_from_row(&row)?];
-    attach_properties_and_tags(pool, &mut images).await?;
+    attach_details(pool, &mut images).await?;
     Ok(images.remove(0))
 }
 

@@ -7,7 +7,7 @@ use glint_domain::image_query::{
 use glint_domain::{image_rules, Error, Image, RequestContext, Result, Visibility};
 use sqlx::{QueryBuilder, Sqlite, SqlitePool};
 
-use super::rows::{attach_properties_and_tags, image_from_row, IMAGE_COLUMNS};
+use super::rows::{attach_details, image_from_row, IMAGE_COLUMNS};
 use super::{db_error, images, members};
 
 pub(super) async fn image_get_all(pool: &SqlitePool, query: &ImageListQuery) -> Result<Vec<Image>> {
@@ -56,7 +56,7 @@ pub(super) async fn image_get_all(pool: &SqlitePool, query: &ImageListQuery) -> 
         .iter()
         .map(image_from_row)
         .collect::<Result<Vec<_>>>()?;
-    attach_properties_and_tags(pool, &mut out).await?;
+    attach_details(pool, &mut out).await?;
     Ok(out)
 }
 

@@ -7,6 +7,7 @@
 
 mod images;
 mod list;
+mod locations;
 mod members;
 mod migrate;
 mod rows;
@@ -16,8 +17,11 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 use glint_domain::image_query::ImageListQuery;
-use glint_domain::{Error, Image, ImageMember, ImageUpdate, MemberStatus, Result};
+use glint_domain::{
+    Error, Image, ImageLocation, ImageMember, ImageUpdate, LocationStatus, MemberStatus, Result,
+};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::SqlitePool;
 
@@ -145,5 +149,29 @@ impl Repository for SqliteRepository {
         status: Option<MemberStatus>,
     ) -> Result<Vec<ImageMember>> {
         members::find(&self.reader, image_id, member, status).await
+    }
+
+    async fn image_location_add(&self, image_id: &str, location: &ImageLocation) -> Result<()> {
+        locations::add(&self.writer, image_id, location).await
+    }
+
+    async fn image_location_set_status(
+        &self,
+        image_id: &str,
+        url: &str,
+        status: LocationStatus,
+    ) -> Result<()> {
+        locations::set_status(&self.writer, image_id, url, status).await
+    }
+
+    async fn image_locations_pending_delete(
+        &self,
+        deleted_before: DateTime<Utc>,
+    ) -> Result<Vec<(String, ImageLocation)>> {
+        locations::pending_delete(&self.reader, deleted_before).await
+    }
+
+    async fn owner_storage_used(&self, owner: &str) -> Result<i64> {
+        locations::owner_storage_used(&self.reader, owner).await
     }
 }

@@ -8,6 +8,7 @@ use sqlx::sqlite::SqliteRow;
 use sqlx::{QueryBuilder, Row, Sqlite, SqlitePool};
 
 use super::db_error;
+use super::locations::location_from_parts;
 
 pub(super) const IMAGE_COLUMNS: &str = "images.id, images.name, images.size, images.status, \
     images.created_at, images.updated_at, images.deleted_at, images.deleted, images.disk_format, \
@@ -54,14 +55,12 @@ pub(super) fn image_from_row(row: &SqliteRow) -> Result<Image> {
         deleted_at: deleted_at.map(utc),
         properties: BTreeMap::new(),
         tags: BTreeSet::new(),
+        locations: Vec::new(),
     })
 }
 
-/// Fills in the properties and tags of `images` with two queries.
-pub(super) async fn attach_properties_and_tags(
-    pool: &SqlitePool,
-    images: &mut [Image],
-) -> Result<()> {
+/// Fills in the properties, tags and locations of `images`, a query each.
+pub(super) async fn attach_details(pool: &SqlitePool, images: &mut [Image]) -> Result<()> {
     if images.is_empty() {
         return Ok(());
     }
@@ -93,6 +92,25 @@ pub(super) async fn attach_properties_and_tags(
         let value: String = row.try_get("value").map_err(db_error)?;
         if let Some(&i) = index.get(&image_id) {
             images[i].tags.insert(value);
+        }
+    }
+
+    let mut q = QueryBuilder::<Sqlite>::new(
+        "SELECT image_id, value, meta_data, status FROM image_locations \
+         WHERE deleted = 0 AND image_id IN (",
+    );
+    push_ids(&mut q, images);
+    q.push(" ORDER BY id");
+    for row in q.build().fetch_all(pool).await.map_err(db_error)? {
+        let image_id: String = row.try_get("image_id").map_err(db_error)?;
+        let status: String = row.try_get("status").map_err(db_error)?;
+        let location = location_from_parts(
+            row.try_get("value").map_err(db_error)?,
+            row.try_get("meta_data").map_err(db_error)?,
+            &status,
+        )?;
+        if let Some(&i) = index.get(&image_id) {
+            images[i].locations.push(location);
         }
     }
     Ok(())

@@ -1,0 +1,116 @@
+//! Image location rows: where copies of an image's bytes live.
+
+use chrono::{DateTime, Utc};
+use glint_domain::{time, Error, ImageLocation, LocationStatus, Result};
+use sqlx::{Row, SqlitePool};
+
+use super::db_error;
+
+pub(super) fn location_from_parts(
+    url: String,
+    meta_data: Option<String>,
+    status: &str,
+) -> Result<ImageLocation> {
+    let metadata = match meta_data.as_deref() {
+        None | Some("") => serde_json::Map::new(),
+        Some(text) => match serde_json::from_str(text) {
+            Ok(serde_json::Value::Object(m)) => m,
+            _ => serde_json::Map::new(),
+        },
+    };
+    Ok(ImageLocation {
+        url,
+        metadata,
+        status: LocationStatus::parse(status)
+            .ok_or_else(|| Error::internal(format!("unknown location status '{status}'")))?,
+    })
+}
+
+pub(super) async fn add(pool: &SqlitePool, image_id: &str, location: &ImageLocation) -> Result<()> {
+    let now = time::now().naive_utc();
+    let meta = serde_json::Value::Object(location.metadata.clone()).to_string();
+    sqlx::query(
+        "INSERT INTO image_locations (image_id, value, created_at, updated_at, deleted, meta_data, status) \
+         SELECT ?, ?, ?, ?, 0, ?, ? WHERE EXISTS (SELECT 1 FROM images WHERE id = ? AND deleted = 0)",
+    )
+    .bind(image_id)
+    .bind(&location.url)
+    .bind(now)
+    .bind(now)
+    .bind(meta)
+    .bind(location.status.as_str())
+    .bind(image_id)
+    .execute(pool)
+    .await
+    .map_err(db_error)?
+    .rows_affected()
+    .eq(&1)
+    .then_some(())
+    .ok_or_else(|| Error::image_not_found(image_id))
+}
+
+pub(super) async fn set_status(
+    pool: &SqlitePool,
+    image_id: &str,
+    url: &str,
+    status: LocationStatus,
+) -> Result<()> {
+    let now = time::now().naive_utc();
+    let deleted = status == LocationStatus::Deleted;
+    sqlx::query(
+        "UPDATE image_locations SET status = ?, updated_at = ?, \
+         deleted = CASE WHEN ? THEN 1 ELSE deleted END, \
+         deleted_at = CASE WHEN ? THEN ? ELSE deleted_at END \
+         WHERE image_id = ? AND value = ? AND status != 'deleted'",
+    )
+    .bind(status.as_str())
+    .bind(now)
+    .bind(deleted)
+    .bind(deleted)
+    .bind(now)
+    .bind(image_id)
+    .bind(url)
+    .execute(pool)
+    .await
+    .map_err(db_error)?;
+    Ok(())
+}
+
+pub(super) async fn pending_delete(
+    pool: &SqlitePool,
+    deleted_before: DateTime<Utc>,
+) -> Result<Vec<(String, ImageLocation)>> {
+    let rows = sqlx::query(
+        "SELECT l.image_id, l.value, l.meta_data, l.status FROM image_locations l \
+         JOIN images i ON i.id = l.image_id \
+         WHERE l.status = 'pending_delete' AND i.deleted = 1 AND i.deleted_at <= ? \
+         ORDER BY l.id",
+    )
+    .bind(deleted_before.naive_utc())
+    .fetch_all(pool)
+    .await
+    .map_err(db_error)?;
+    rows.iter()
+        .map(|row| {
+            let image_id: String = row.try_get("image_id").map_err(db_error)?;
+            let status: String = row.try_get("status").map_err(db_error)?;
+            let loc = location_from_parts(
+                row.try_get("value").map_err(db_error)?,
+                row.try_get("meta_data").map_err(db_error)?,
+                &status,
+            )?;
+            Ok((image_id, loc))
+        })
+        .collect()
+}
+
+pub(super) async fn owner_storage_used(pool: &SqlitePool, owner: &str) -> Result<i64> {
+    let used: Option<i64> = sqlx::query_scalar(
+        "SELECT SUM(size) FROM images WHERE owner = ? AND deleted = 0 AND size IS NOT NULL",
+    )
+    .bind(owner)
+    .fetch_one(pool)
+    .await
+    .map_err(db_error)?;
+    Ok(used.unwrap_or(0))
+}
