@@ -10,7 +10,7 @@ use tower::Layer;
 
 use crate::error::{self, error_response};
 use crate::state::AppState;
-use crate::v2::{image_actions, images, schemas, tags};
+use crate::v2::{image_actions, image_data, images, info, schemas, tags};
 use crate::{request_id, versions};
 
 fn routes() -> Router<AppState> {
@@ -34,11 +34,18 @@ fn routes() -> Router<AppState> {
             "/v2/images/{image_id}/actions/reactivate",
             post(image_actions::reactivate),
         )
+        // Image data
+        .route(
+            "/v2/images/{image_id}/file",
+            get(image_data::download).put(image_data::upload),
+        )
         // Tags
         .route(
             "/v2/images/{image_id}/tags/{tag}",
             put(tags::add).delete(tags::delete),
         )
+        // Discovery of stores
+        .route("/v2/info/stores", get(info::stores))
         // Schemas
         .route("/v2/schemas/image", get(schemas::image))
         .route("/v2/schemas/images", get(schemas::images))

@@ -27,6 +27,16 @@ impl fmt::Display for ConfigError {
 
 impl std::error::Error for ConfigError {}
 
+/// One named store from `enabled_backends` and its section.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoreConfig {
+    pub id: String,
+    /// Backend type: `file`.
+    pub kind: String,
+    pub filesystem_store_datadir: PathBuf,
+    pub description: Option<String>,
+}
+
 /// Everything Glint reads from configuration.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Config {
@@ -52,6 +62,15 @@ pub struct Config {
     /// `[glance_store] filesystem_store_datadir`.
     pub filesystem_store_datadir: PathBuf,
     pub hashing_algorithm: String,
+    /// Bytes of image data one owner may keep; 0 is unlimited.
+    pub user_storage_quota: u64,
+    pub delayed_delete: bool,
+    pub scrub_time: u64,
+    pub scrubber_interval: u64,
+    /// Named stores (`enabled_backends`); empty for the single file store.
+    pub stores: Vec<StoreConfig>,
+    /// `[glance_store] default_backend`.
+    pub default_store: Option<String>,
     /// `[paste_deploy] flavor`: `None`/`noauth` trust identity headers.
     pub auth_flavor: Option<String>,
     /// Warnings produced while loading (unknown options…), for logging.
@@ -76,8 +95,14 @@ impl Config {
     pub fn from_ini(ini: &IniFile) -> Result<Self, ConfigError> {
         let r = Reader { ini };
         let mut warnings = Vec::new();
+        let stores = read_stores(ini, &data_dir_of(ini))?;
         for (section, key) in ini.keys() {
-            if options::find(&section, &key).is_none() && !options::is_ignored_section(&section) {
+            let store_option = stores.iter().any(|s| s.id == section)
+                && options::STORE_SECTION_OPTIONS.contains(&key.as_str());
+            if options::find(&section, &key).is_none()
+                && !options::is_ignored_section(&section)
+                && !store_option
+            {
                 warnings.push(format!("unknown option [{section}] {key} is ignored"));
             }
         }
@@ -130,7 +155,35 @@ impl Config {
                 )));
             }
         }
+        let default_store = r
+            .optional("glance_store", "default_backend")
+            .filter(|s| !s.is_empty());
+        if !stores.is_empty() {
+            let Some(default) = &default_store else {
+                return Err(ConfigError(
+                    "[glance_store] default_backend must name one of enabled_backends".into(),
+                ));
+            };
+            if !stores.iter().any(|s| &s.id == default) {
+                return Err(ConfigError(format!(
+                    "[glance_store] default_backend '{default}' is not in enabled_backends"
+                )));
+            }
+        }
+        let user_storage_quota = parse_byte_size(&r.string("DEFAULT", "user_storage_quota")?)
+            .ok_or_else(|| {
+                ConfigError(format!(
+                    "invalid value for [DEFAULT] user_storage_quota: '{}' is not a size (e.g. 10GB)",
+                    r.string("DEFAULT", "user_storage_quota").unwrap_or_default()
+                ))
+            })?;
         Ok(Config {
+            user_storage_quota,
+            delayed_delete: r.bool("DEFAULT", "delayed_delete")?,
+            scrub_time: r.u64("DEFAULT", "scrub_time")?.unwrap_or(0),
+            scrubber_interval: r.u64("DEFAULT", "scrubber_interval")?.unwrap_or(0),
+            stores,
+            default_store,
             bind_host: r.string("DEFAULT", "bind_host")?,
             bind_port,
             workers: workers.map(|w| w.max(1) as usize),
@@ -163,6 +216,62 @@ impl Config {
             format!("{}:{}", self.bind_host, self.bind_port)
         }
     }
+}
+
+fn data_dir_of(ini: &IniFile) -> PathBuf {
+    PathBuf::from(ini.get("DEFAULT", "data_dir").unwrap_or("data"))
+}
+
+/// `enabled_backends = fast:file,cheap:file` and the sections they name.
+fn read_stores(ini: &IniFile, data_dir: &Path) -> Result<Vec<StoreConfig>, ConfigError> {
+    let Some(raw) = ini.get("DEFAULT", "enabled_backends") else {
+        return Ok(vec![]);
+    };
+    let mut stores: Vec<StoreConfig> = Vec::new();
+    for item in raw.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+        let (id, kind) = item.split_once(':').ok_or_else(|| {
+            ConfigError(format!(
+                "invalid value for [DEFAULT] enabled_backends: '{item}' is not id:type"
+            ))
+        })?;
+        let (id, kind) = (id.trim().to_string(), kind.trim().to_string());
+        if kind != "file" {
+            return Err(ConfigError(format!(
+                "store '{id}': type '{kind}' is not supported (supported: file)"
+            )));
+        }
+        if stores.iter().any(|s| s.id == id) {
+            return Err(ConfigError(format!("store '{id}' is enabled twice")));
+        }
+        let datadir = ini
+            .get(&id, "filesystem_store_datadir")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| data_dir.join("images").join(&id));
+        stores.push(StoreConfig {
+            description: ini.get(&id, "store_description").map(str::to_string),
+            filesystem_store_datadir: datadir,
+            kind,
+            id,
+        });
+    }
+    Ok(stores)
+}
+
+/// `10GB`, `512MB`, `100` (bytes): Glance's size notation for quotas.
+pub fn parse_byte_size(s: &str) -> Option<u64> {
+    let s = s.trim();
+    let digits = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
+    let (n, unit) = s.split_at(digits);
+    let n: u64 = n.parse().ok()?;
+    let factor: u64 = match unit.trim().to_ascii_uppercase().as_str() {
+        "" | "B" => 1,
+        "KB" => 1 << 10,
+        "MB" => 1 << 20,
+        "GB" => 1 << 30,
+        "TB" => 1 << 40,
+        _ => return None,
+    };
+    n.checked_mul(factor)
 }
 
 /// Typed reads with defaults from [`OPTIONS`].
@@ -308,6 +417,43 @@ mod tests {
             let ini = IniFile::parse(text).unwrap();
             assert!(Config::from_ini(&ini).is_err(), "{text}");
         }
+    }
+
+    #[test]
+    fn named_stores_and_quotas() {
+        let ini = IniFile::parse(
+            "[DEFAULT]\nenabled_backends = fast:file, cheap:file\nuser_storage_quota = 2GB\n\
+             [glance_store]\ndefault_backend = cheap\n\
+             [fast]\nfilesystem_store_datadir = /srv/fast\nstore_description = Fast disks\n",
+        )
+        .unwrap();
+        let c = Config::from_ini(&ini).unwrap();
+        assert_eq!(c.stores.len(), 2);
+        assert_eq!(
+            c.stores[0].filesystem_store_datadir,
+            PathBuf::from("/srv/fast")
+        );
+        assert_eq!(c.stores[0].description.as_deref(), Some("Fast disks"));
+        assert_eq!(
+            c.stores[1].filesystem_store_datadir,
+            PathBuf::from("data/images/cheap")
+        );
+        assert_eq!(c.default_store.as_deref(), Some("cheap"));
+        assert_eq!(c.user_storage_quota, 2 << 30);
+        assert!(c.warnings.is_empty(), "{:?}", c.warnings);
+        for bad in [
+            "[DEFAULT]\nenabled_backends = fast:file\n",
+            "[DEFAULT]\nenabled_backends = fast:ceph\n[glance_store]\ndefault_backend = fast\n",
+            "[DEFAULT]\nenabled_backends = fast\n",
+            "[DEFAULT]\nuser_storage_quota = lots\n",
+        ] {
+            assert!(
+                Config::from_ini(&IniFile::parse(bad).unwrap()).is_err(),
+                "{bad}"
+            );
+        }
+        assert_eq!(parse_byte_size("100"), Some(100));
+        assert_eq!(parse_byte_size("1KB"), Some(1024));
     }
 
     #[test]

@@ -52,6 +52,21 @@ pub const OPTIONS: &[OptionSpec] = &[
         "ami,ari,aki,bare,ovf,ova,docker,compressed",
         "Deprecated location of [image_format] container_formats.",
     ),
+    opt(
+        "DEFAULT",
+        "user_storage_quota",
+        "0",
+        "Most bytes of image data one owner may keep (B, KB, MB, GB, TB suffixes; 0: unlimited).",
+    ),
+    opt("DEFAULT", "delayed_delete", "false", "Keep deleted images' bytes (status pending_delete) until the scrubber removes them."),
+    opt("DEFAULT", "scrub_time", "0", "Seconds a pending-delete image waits before the scrubber removes its bytes."),
+    opt("DEFAULT", "scrubber_interval", "0", "Seconds between in-process scrubber runs (0: no in-process scrubber; run `glint scrub`)."),
+    opt(
+        "DEFAULT",
+        "enabled_backends",
+        "",
+        "Named stores, `id:type` separated by commas (type: file). Each has a section [id]\nwith filesystem_store_datadir and store_description. Empty: one file store.",
+    ),
     opt("database", "connection", "", "Database URL (sqlite:////path, postgresql://…, mysql+pymysql://…).\nEmpty: SQLite in data_dir."),
     opt(
         "image_format",
@@ -65,6 +80,7 @@ pub const OPTIONS: &[OptionSpec] = &[
         "ami,ari,aki,bare,ovf,ova,docker,compressed",
         "Container formats images may declare.",
     ),
+    opt("glance_store", "default_backend", "", "The store uploads go to when enabled_backends is set."),
     opt("glance_store", "filesystem_store_datadir", "", "Folder for image bytes of the file store (empty: data_dir/images)."),
     opt("paste_deploy", "flavor", "", "Authentication: empty or noauth trusts identity headers; keystone validates tokens."),
 ];
@@ -95,3 +111,7 @@ pub fn find(section: &str, name: &str) -> Option<&'static OptionSpec> {
 pub fn is_ignored_section(section: &str) -> bool {
     IGNORED_SECTIONS.contains(&section)
 }
+
+/// Options of a store's own section (`[fast]` for `enabled_backends = fast:file`).
+pub const STORE_SECTION_OPTIONS: &[&str] =
+    &["filesystem_store_datadir", "store_description", "weight"];

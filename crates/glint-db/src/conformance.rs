@@ -661,6 +661,28 @@ pub async fn locations_are_recorded_and_scrubbed(repo: &dyn Repository) {
         .await
         .unwrap()
         .is_empty());
+    // An update can record a location atomically with its status change.
+    let image = repo
+        .image_create(&new_image("p1", None, Visibility::Private))
+        .await
+        .unwrap();
+    let mut active = image.clone();
+    active.status = ImageStatus::Active;
+    let mut update = ImageUpdate::base(active);
+    update.from_state = Some(ImageStatus::Queued);
+    update.add_locations.push(location("file:///c", "fast"));
+    let after = repo.image_update(&update).await.unwrap();
+    assert_eq!(after.locations, vec![location("file:///c", "fast")]);
+    assert!(repo.image_update(&update).await.is_err());
+    assert_eq!(
+        repo.image_get(&image.id, false)
+            .await
+            .unwrap()
+            .locations
+            .len(),
+        1
+    );
+
     let missing = uuid::Uuid::new_v4().to_string();
     assert!(matches!(
         repo.image_location_add(&missing, &location("file:///c", "fast"))

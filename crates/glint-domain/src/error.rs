@@ -23,6 +23,8 @@ pub enum Error {
     LimitExceeded(String),
     /// The request body has a media type the operation does not accept (→ 415).
     UnsupportedMediaType(String),
+    /// The requested byte range lies outside the image's data (→ 416).
+    RangeNotSatisfiable(String),
     /// A backing service (database, store) failed (→ 500).
     Internal(String),
 }
@@ -57,6 +59,7 @@ impl Error {
             | Error::Unauthorized(m)
             | Error::LimitExceeded(m)
             | Error::UnsupportedMediaType(m)
+            | Error::RangeNotSatisfiable(m)
             | Error::Internal(m) => m,
         }
     }

@@ -238,6 +238,8 @@ pub struct ImageUpdate {
     pub purge_properties: bool,
     /// Replace the tag set, when given.
     pub tags: Option<BTreeSet<String>>,
+    /// Record these copies of the bytes in the same transaction.
+    pub add_locations: Vec<ImageLocation>,
     pub from_state: Option<ImageStatus>,
 }
 
@@ -250,6 +252,7 @@ impl ImageUpdate {
             remove_properties: BTreeSet::new(),
             purge_properties: false,
             tags: None,
+            add_locations: Vec::new(),
             from_state: None,
         }
     }

@@ -10,7 +10,7 @@ use glint_domain::{
     image_rules, time, Error, Image, ImageStatus, ImageUpdate, NewImage, RequestContext, Result,
     Visibility,
 };
-use glint_store::Store;
+use glint_store::Stores;
 use serde_json::{Map, Value};
 
 use crate::image_patch::{Dialect, OpKind, PatchOp};
@@ -19,19 +19,23 @@ use crate::policy::{authorize, Action, Target};
 
 #[derive(Clone)]
 pub struct ImageService {
-    config: Arc<Config>,
-    repo: Arc<dyn Repository>,
-    #[allow(dead_code)] // the data path (upload, download, delete of bytes) uses it next
-    store: Arc<dyn Store>,
+    pub(crate) config: Arc<Config>,
+    pub(crate) repo: Arc<dyn Repository>,
+    pub(crate) stores: Stores,
 }
 
 impl ImageService {
-    pub fn new(config: Arc<Config>, repo: Arc<dyn Repository>, store: Arc<dyn Store>) -> Self {
+    pub fn new(config: Arc<Config>, repo: Arc<dyn Repository>, stores: Stores) -> Self {
         ImageService {
             config,
             repo,
-            store,
+            stores,
         }
+    }
+
+    /// The enabled stores.
+    pub fn stores(&self) -> &Stores {
+        &self.stores
     }
 
     /// Creates a queued image from the attributes of a create request.
@@ -215,7 +219,9 @@ impl ImageService {
         self.repo.image_update(&update).await
     }
 
-    /// Deletes an image record (soft delete). Protected images are refused.
+    /// Deletes an image (soft delete) and its bytes — at once, or, with
+    /// `delayed_delete`, later by the scrubber (status `pending_delete`).
+    /// Protected images are refused.
     pub async fn delete(&self, ctx: &RequestContext, id: &str) -> Result<()> {
         let image = self.load_mutable(ctx, id, Action::DeleteImage).await?;
         if image.protected {
@@ -223,8 +229,17 @@ impl ImageService {
                 "Image {id} is protected and cannot be deleted."
             )));
         }
+        self.mark_data_for_deletion(&image).await?;
+        if self.config.delayed_delete {
+            let mut pending = image.clone();
+            pending.status = ImageStatus::PendingDelete;
+            self.repo.image_update(&ImageUpdate::base(pending)).await?;
+        }
         self.repo.image_destroy(id).await?;
-        tracing::info!(image_id = %id, "image deleted");
+        if !self.config.delayed_delete {
+            self.delete_data(&image).await;
+        }
+        tracing::info!(image_id = %id, delayed = self.config.delayed_delete, "image deleted");
         Ok(())
     }
 
@@ -300,7 +315,7 @@ impl ImageService {
         self.repo.image_tag_delete(id, tag).await
     }
 
-    async fn load_visible(&self, ctx: &RequestContext, id: &str) -> Result<Image> {
+    pub(crate) async fn load_visible(&self, ctx: &RequestContext, id: &str) -> Result<Image> {
         let image = self.repo.image_get(id, false).await?;
         let is_member = match (&ctx.project_id, image.visibility) {
             (Some(project), Visibility::Shared) if !ctx.is_admin => !self
@@ -319,7 +334,12 @@ impl ImageService {
 
     /// Loads an image the caller may change with `action`: invisible →
     /// NotFound, visible but not allowed → Forbidden.
-    async fn load_mutable(&self, ctx: &RequestContext, id: &str, action: Action) -> Result<Image> {
+    pub(crate) async fn load_mutable(
+        &self,
+        ctx: &RequestContext,
+        id: &str,
+        action: Action,
+    ) -> Result<Image> {
         let image = self.load_visible(ctx, id).await?;
         authorize(
             ctx,

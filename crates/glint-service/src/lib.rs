@@ -2,16 +2,19 @@
 //! load, check the rule, write. The HTTP layer and the registry call these;
 //! nothing else touches a repository or a store.
 
+pub mod hashing;
+pub mod image_data;
 pub mod image_patch;
 mod image_values;
 pub mod images;
 pub mod policy;
+pub mod stores;
 
 use std::sync::Arc;
 
 use glint_config::Config;
 use glint_db::Repository;
-use glint_store::Store;
+use glint_store::Stores;
 
 pub use images::ImageService;
 
@@ -23,9 +26,9 @@ pub struct Services {
 }
 
 impl Services {
-    pub fn new(config: Arc<Config>, repo: Arc<dyn Repository>, store: Arc<dyn Store>) -> Self {
+    pub fn new(config: Arc<Config>, repo: Arc<dyn Repository>, stores: Stores) -> Self {
         Services {
-            images: ImageService::new(config.clone(), repo, store),
+            images: ImageService::new(config.clone(), repo, stores),
             config,
         }
     }

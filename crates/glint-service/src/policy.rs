@@ -18,6 +18,8 @@ pub enum Action {
     CommunitizeImage,
     Deactivate,
     Reactivate,
+    UploadImage,
+    DownloadImage,
 }
 
 impl Action {
@@ -32,6 +34,8 @@ impl Action {
             Action::CommunitizeImage => "communitize_image",
             Action::Deactivate => "deactivate",
             Action::Reactivate => "reactivate",
+            Action::UploadImage => "upload_image",
+            Action::DownloadImage => "download_image",
         }
     }
 }
@@ -65,12 +69,15 @@ fn allowed(ctx: &RequestContext, action: Action, target: Target<'_>) -> bool {
     };
     match action {
         Action::GetImage | Action::GetImages => ctx.has_role("reader"),
+        // Whoever sees the image (checked before) may read its bytes.
+        Action::DownloadImage => ctx.has_role("member"),
         Action::AddImage
         | Action::ModifyImage
         | Action::DeleteImage
         | Action::CommunitizeImage
         | Action::Deactivate
-        | Action::Reactivate => ctx.has_role("member") && own_project(target.owner),
+        | Action::Reactivate
+        | Action::UploadImage => ctx.has_role("member") && own_project(target.owner),
         Action::PublicizeImage => false,
     }
 }

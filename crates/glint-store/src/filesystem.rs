@@ -1,12 +1,22 @@
 //! The filesystem store: `[glance_store] filesystem_store_datadir`.
+//!
+//! Files are written and read by blocking threads (one per transfer) that
+//! exchange chunks with the async side over bounded channels, so a transfer
+//! holds at most a few chunks in memory.
 
+use std::fs::File;
+use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
 use async_trait::async_trait;
+use bytes::{Bytes, BytesMut};
+use futures_util::StreamExt;
 use glint_domain::{Error, Result};
-use tokio::io::{AsyncRead, AsyncWriteExt};
+use tokio::sync::mpsc;
 
-use crate::{ByteReader, Store, StoredObject};
+use crate::{channel_stream, ByteRange, ByteStream, Store, StoredObject, CHUNK_SIZE};
+
+const PARTIAL_SUFFIX: &str = ".partial";
 
 pub struct FilesystemStore {
     datadir: PathBuf,
@@ -39,8 +49,54 @@ impl FilesystemStore {
     }
 }
 
-fn io_error(what: &str, path: &Path, e: std::io::Error) -> Error {
+fn io_error(what: &str, path: &Path, e: io::Error) -> Error {
+    if e.raw_os_error() == Some(28) {
+        return Error::LimitExceeded(format!("Image storage media is full: {}", path.display()));
+    }
     Error::internal(format!("{what} {}: {e}", path.display()))
+}
+
+/// Writes chunks from `rx` to `partial` and syncs it.
+fn write_file(partial: &Path, mut rx: mpsc::Receiver<Bytes>) -> Result<u64> {
+    let mut file = File::create(partial).map_err(|e| io_error("cannot create", partial, e))?;
+    let mut size = 0u64;
+    while let Some(chunk) = rx.blocking_recv() {
+        file.write_all(&chunk)
+            .map_err(|e| io_error("cannot write", partial, e))?;
+        size += chunk.len() as u64;
+    }
+    file.sync_data()
+        .map_err(|e| io_error("cannot sync", partial, e))?;
+    Ok(size)
+}
+
+fn read_file(
+    path: &Path,
+    range: Option<ByteRange>,
+    tx: &mpsc::Sender<io::Result<Bytes>>,
+) -> io::Result<()> {
+    let mut file = File::open(path)?;
+    let mut remaining = match range {
+        Some(r) => {
+            file.seek(SeekFrom::Start(r.start))?;
+            r.len()
+        }
+        None => u64::MAX,
+    };
+    while remaining > 0 {
+        let want = CHUNK_SIZE.min(usize::try_from(remaining).unwrap_or(CHUNK_SIZE));
+        let mut buf = BytesMut::zeroed(want);
+        let n = file.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        buf.truncate(n);
+        remaining -= n as u64;
+        if tx.blocking_send(Ok(buf.freeze())).is_err() {
+            break; // the client went away
+        }
+    }
+    Ok(())
 }
 
 #[async_trait]
@@ -55,38 +111,46 @@ impl Store for FilesystemStore {
             .map_err(|e| io_error("cannot create", &self.datadir, e))
     }
 
-    async fn add(
-        &self,
-        image_id: &str,
-        data: &mut (dyn AsyncRead + Send + Unpin),
-    ) -> Result<StoredObject> {
-        if image_id.contains(['/', '\\']) || image_id.starts_with('.') {
+    async fn add(&self, image_id: &str, mut data: ByteStream) -> Result<StoredObject> {
+        if image_id.contains(['/', '\\']) || image_id.starts_with('.') || image_id.is_empty() {
             return Err(Error::invalid(format!("invalid image id {image_id}")));
         }
-        let final_path = self.datadir.join(image_id);
-        let partial = self.datadir.join(format!(".{image_id}.partial"));
-        let result = async {
-            let mut file = tokio::fs::File::create(&partial)
-                .await
-                .map_err(|e| io_error("cannot create", &partial, e))?;
-            let size = tokio::io::copy(data, &mut file)
-                .await
-                .map_err(|e| io_error("cannot write", &partial, e))?;
-            file.flush()
-                .await
-                .map_err(|e| io_error("cannot write", &partial, e))?;
-            file.sync_all()
-                .await
-                .map_err(|e| io_error("cannot sync", &partial, e))?;
-            tokio::fs::rename(&partial, &final_path)
-                .await
-                .map_err(|e| io_error("cannot rename", &partial, e))?;
-            Ok(size)
+        let dest = self.datadir.join(image_id);
+        let partial = self.datadir.join(format!(".{image_id}{PARTIAL_SUFFIX}"));
+        let (tx, rx) = mpsc::channel::<Bytes>(8);
+        let writer = {
+            let partial = partial.clone();
+            tokio::task::spawn_blocking(move || write_file(&partial, rx))
+        };
+        let mut failure = None;
+        while let Some(chunk) = data.next().await {
+            match chunk {
+                Ok(chunk) if chunk.is_empty() => {}
+                Ok(chunk) => {
+                    if tx.send(chunk).await.is_err() {
+                        break; // the writer failed; its error says why
+                    }
+                }
+                Err(e) => {
+                    failure = Some(Error::invalid(format!("image data could not be read: {e}")));
+                    break;
+                }
+            }
         }
-        .await;
+        drop(tx);
+        let written = writer
+            .await
+            .map_err(|e| Error::internal(format!("writer thread failed: {e}")))?;
+        let result = match (failure, written) {
+            (Some(e), _) | (None, Err(e)) => Err(e),
+            (None, Ok(size)) => tokio::fs::rename(&partial, &dest)
+                .await
+                .map(|()| size)
+                .map_err(|e| io_error("cannot rename", &partial, e)),
+        };
         match result {
             Ok(size) => Ok(StoredObject {
-                location: format!("file://{}", final_path.display()),
+                location: format!("file://{}", dest.display()),
                 size,
             }),
             Err(e) => {
@@ -96,56 +160,124 @@ impl Store for FilesystemStore {
         }
     }
 
-    async fn get(&self, location: &str) -> Result<ByteReader> {
+    async fn get(&self, location: &str, range: Option<ByteRange>) -> Result<ByteStream> {
         let path = self.path_of(location)?;
-        match tokio::fs::File::open(&path).await {
-            Ok(f) => Ok(Box::new(f)),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(Error::not_found(format!(
-                "Image data not found at {location}"
-            ))),
-            Err(e) => Err(io_error("cannot open", &path, e)),
+        match tokio::fs::metadata(&path).await {
+            Ok(_) => {}
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                return Err(Error::not_found(format!(
+                    "Image data not found at {location}"
+                )))
+            }
+            Err(e) => return Err(io_error("cannot open", &path, e)),
         }
+        let (tx, rx) = mpsc::channel(4);
+        tokio::task::spawn_blocking(move || {
+            if let Err(e) = read_file(&path, range, &tx) {
+                let _ = tx.blocking_send(Err(e));
+            }
+        });
+        Ok(channel_stream(rx))
     }
 
     async fn delete(&self, location: &str) -> Result<()> {
         let path = self.path_of(location)?;
         match tokio::fs::remove_file(&path).await {
             Ok(()) => Ok(()),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
             Err(e) => Err(io_error("cannot delete", &path, e)),
         }
+    }
+
+    async fn clean_partials(&self) -> Result<usize> {
+        let mut removed = 0;
+        let mut entries = match tokio::fs::read_dir(&self.datadir).await {
+            Ok(entries) => entries,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(0),
+            Err(e) => return Err(io_error("cannot list", &self.datadir, e)),
+        };
+        while let Ok(Some(entry)) = entries.next_entry().await {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if name.starts_with('.') && name.ends_with(PARTIAL_SUFFIX) {
+                tokio::fs::remove_file(entry.path())
+                    .await
+                    .map_err(|e| io_error("cannot delete", &entry.path(), e))?;
+                removed += 1;
+            }
+        }
+        Ok(removed)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use tokio::io::AsyncReadExt;
+
+    fn stream_of(chunks: Vec<io::Result<Bytes>>) -> ByteStream {
+        Box::pin(futures_util::stream::iter(chunks))
+    }
+
+    async fn read_all(mut s: ByteStream) -> Vec<u8> {
+        let mut out = Vec::new();
+        while let Some(chunk) = s.next().await {
+            out.extend_from_slice(&chunk.unwrap());
+        }
+        out
+    }
 
     #[tokio::test]
-    async fn add_get_delete_round_trip() {
+    async fn add_get_range_delete_round_trip() {
         let dir = tempfile::tempdir().unwrap();
         let store = FilesystemStore::new(dir.path().join("images"));
         store.prepare().await.unwrap();
-        let mut data: &[u8] = b"hello image";
-        let obj = store.add("abc", &mut data).await.unwrap();
+        let data = stream_of(vec![
+            Ok(Bytes::from_static(b"hello ")),
+            Ok(Bytes::from_static(b"image")),
+        ]);
+        let obj = store.add("abc", data).await.unwrap();
         assert_eq!(obj.size, 11);
-        let mut out = Vec::new();
-        store
-            .get(&obj.location)
-            .await
-            .unwrap()
-            .read_to_end(&mut out)
+        assert_eq!(
+            read_all(store.get(&obj.location, None).await.unwrap()).await,
+            b"hello image"
+        );
+        let part = store
+            .get(&obj.location, Some(ByteRange { start: 6, end: 8 }))
             .await
             .unwrap();
-        assert_eq!(out, b"hello image");
+        assert_eq!(read_all(part).await, b"ima");
         store.delete(&obj.location).await.unwrap();
         store.delete(&obj.location).await.unwrap();
         assert!(matches!(
-            store.get(&obj.location).await,
+            store.get(&obj.location, None).await,
             Err(Error::NotFound(_))
         ));
-        assert!(store.get("file:///etc/passwd").await.is_err());
+        assert!(store.get("file:///etc/passwd", None).await.is_err());
         assert_eq!(std::fs::read_dir(store.datadir()).unwrap().count(), 0);
+    }
+
+    #[tokio::test]
+    async fn a_failing_stream_leaves_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = FilesystemStore::new(dir.path());
+        store.prepare().await.unwrap();
+        let data = stream_of(vec![
+            Ok(Bytes::from_static(b"partial")),
+            Err(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                "client went away",
+            )),
+        ]);
+        assert!(store.add("abc", data).await.is_err());
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+    }
+
+    #[tokio::test]
+    async fn clean_partials_removes_crash_leftovers_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = FilesystemStore::new(dir.path());
+        std::fs::write(dir.path().join(".abc.partial"), b"x").unwrap();
+        std::fs::write(dir.path().join("def"), b"y").unwrap();
+        assert_eq!(store.clean_partials().await.unwrap(), 1);
+        assert!(dir.path().join("def").exists());
     }
 }

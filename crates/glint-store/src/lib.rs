@@ -1,20 +1,30 @@
 //! Stores keep image bytes. [`Store`] is the seam; [`FilesystemStore`] is
-//! the default backend, a folder of one file per image.
+//! the default backend, a folder of one file per image; [`Stores`] holds the
+//! enabled stores by id (Glance's `enabled_backends`).
 //!
 //! A store streams: it never holds a whole image in memory. Data is written
 //! under a temporary name and renamed into place only when complete, so an
-//! interrupted write leaves nothing behind.
+//! interrupted write leaves nothing behind; a crash mid-write leaves a
+//! partial file that [`Store::clean_partials`] removes on the next start.
 
 mod filesystem;
+mod registry;
+mod stream;
+
+use std::io;
+use std::pin::Pin;
 
 use async_trait::async_trait;
+use bytes::Bytes;
+use futures_util::Stream;
 use glint_domain::Result;
-use tokio::io::AsyncRead;
 
 pub use filesystem::FilesystemStore;
+pub use registry::{StoreInfo, Stores};
+pub use stream::{channel_stream, CHUNK_SIZE};
 
 /// A stream of image bytes.
-pub type ByteReader = Box<dyn AsyncRead + Send + Unpin>;
+pub type ByteStream = Pin<Box<dyn Stream<Item = io::Result<Bytes>> + Send>>;
 
 /// Where a store put an image's bytes, and how many there were.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -22,6 +32,23 @@ pub struct StoredObject {
     /// The location URL recorded for the image (`file:///…`).
     pub location: String,
     pub size: u64,
+}
+
+/// An inclusive byte range `[start, end]` of an image's data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ByteRange {
+    pub start: u64,
+    pub end: u64,
+}
+
+impl ByteRange {
+    pub fn len(&self) -> u64 {
+        self.end - self.start + 1
+    }
+
+    pub fn is_empty(&self) -> bool {
+        false
+    }
 }
 
 #[async_trait]
@@ -32,16 +59,16 @@ pub trait Store: Send + Sync + 'static {
     /// Makes the store ready to use (creates folders, checks buckets).
     async fn prepare(&self) -> Result<()>;
 
-    /// Streams `data` in as the bytes of `image_id`.
-    async fn add(
-        &self,
-        image_id: &str,
-        data: &mut (dyn AsyncRead + Send + Unpin),
-    ) -> Result<StoredObject>;
+    /// Streams `data` in as the bytes of `image_id`. When `data` yields an
+    /// error, or the store fails, nothing is left behind.
+    async fn add(&self, image_id: &str, data: ByteStream) -> Result<StoredObject>;
 
-    /// Streams the bytes at `location` out.
-    async fn get(&self, location: &str) -> Result<ByteReader>;
+    /// Streams the bytes at `location` out, or only `range` of them.
+    async fn get(&self, location: &str, range: Option<ByteRange>) -> Result<ByteStream>;
 
     /// Removes the bytes at `location`; absent bytes are not an error.
     async fn delete(&self, location: &str) -> Result<()>;
+
+    /// Removes what writes interrupted by a crash left; returns how many.
+    async fn clean_partials(&self) -> Result<usize>;
 }

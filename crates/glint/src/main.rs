@@ -30,6 +30,8 @@ enum Command {
         #[command(subcommand)]
         command: DbCommand,
     },
+    /// Remove the bytes of delayed-delete images whose scrub_time has passed.
+    Scrub,
     /// Configuration helpers.
     Config {
         #[command(subcommand)]
@@ -116,6 +118,29 @@ fn main() -> ExitCode {
                 }
                 Err(e) => {
                     eprintln!("glint: database error: {e}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
+        Command::Scrub => {
+            let config = match load_config(cli.config_file.as_ref()) {
+                Ok(c) => c,
+                Err(code) => return code,
+            };
+            let rt = match runtime(Some(1)) {
+                Ok(rt) => rt,
+                Err(e) => {
+                    eprintln!("glint: cannot start: {e}");
+                    return ExitCode::FAILURE;
+                }
+            };
+            match rt.block_on(serve::scrub(config)) {
+                Ok(n) => {
+                    println!("scrubbed {n} image location(s)");
+                    ExitCode::SUCCESS
+                }
+                Err(serve::StartError::Config(e) | serve::StartError::Other(e)) => {
+                    eprintln!("glint: {e}");
                     ExitCode::FAILURE
                 }
             }

@@ -6,7 +6,6 @@ use glint_api::AppState;
 use glint_config::Config;
 use glint_domain::Error;
 use glint_service::Services;
-use glint_store::{FilesystemStore, Store};
 
 pub enum StartError {
     /// The operator must fix the configuration (exit 2).
@@ -27,12 +26,18 @@ pub async fn run(config: Config) -> Result<(), StartError> {
             Error::InvalidInput(m) => StartError::Config(m),
             other => StartError::Other(format!("database: {other}")),
         })?;
-    let store = FilesystemStore::new(&config.filesystem_store_datadir);
-    store
-        .prepare()
+    let stores = glint_service::stores::open(&config)
         .await
         .map_err(|e| StartError::Other(format!("image store: {e}")))?;
-    let services = Services::new(config.clone(), repo, Arc::new(store));
+    let services = Services::new(config.clone(), repo, stores);
+    services
+        .images
+        .recover()
+        .await
+        .map_err(|e| StartError::Other(format!("recovery: {e}")))?;
+    if config.delayed_delete && config.scrubber_interval > 0 {
+        spawn_scrubber(services.images.clone(), config.scrubber_interval);
+    }
     let app = glint_api::app(AppState::new(services));
 
     let address = config.bind_address();
@@ -44,6 +49,37 @@ pub async fn run(config: Config) -> Result<(), StartError> {
         .with_graceful_shutdown(shutdown_signal())
         .await
         .map_err(|e| StartError::Other(format!("server error: {e}")))
+}
+
+/// The in-process scrubber: removes delayed-delete bytes every `interval`
+/// seconds.
+fn spawn_scrubber(images: glint_service::ImageService, interval: u64) {
+    tokio::spawn(async move {
+        let mut ticker = tokio::time::interval(std::time::Duration::from_secs(interval));
+        loop {
+            ticker.tick().await;
+            if let Err(e) = images.scrub(false).await {
+                tracing::warn!(error = %e, "scrubber pass failed");
+            }
+        }
+    });
+}
+
+/// `glint scrub`: one scrubber pass, then exit.
+pub async fn scrub(config: Config) -> Result<usize, StartError> {
+    let config = Arc::new(config);
+    let repo = glint_db::open(&config.database_connection)
+        .await
+        .map_err(|e| StartError::Other(format!("database: {e}")))?;
+    let stores = glint_service::stores::open(&config)
+        .await
+        .map_err(|e| StartError::Other(format!("image store: {e}")))?;
+    let services = Services::new(config, repo, stores);
+    services
+        .images
+        .scrub(false)
+        .await
+        .map_err(|e| StartError::Other(format!("scrub: {e}")))
 }
 
 async fn shutdown_signal() {

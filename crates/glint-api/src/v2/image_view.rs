@@ -1,7 +1,7 @@
 //! The JSON an image is shown as, in every v2 response.
 
 use glint_config::Config;
-use glint_domain::{time, Image};
+use glint_domain::{time, Image, LocationStatus};
 use serde_json::{Map, Value};
 
 /// Base attributes always present (null when unset), extra properties as
@@ -46,8 +46,29 @@ pub fn image_json(image: &Image, config: &Config) -> Value {
         format!("/v2/images/{}/file", image.id).into(),
     );
     out.insert("schema".into(), "/v2/schemas/image".into());
+    let active = image
+        .locations
+        .iter()
+        .filter(|l| l.status == LocationStatus::Active);
+    if !config.stores.is_empty() {
+        let stores: Vec<&str> = active.clone().filter_map(|l| l.store()).collect();
+        if !stores.is_empty() {
+            out.insert("stores".into(), stores.join(",").into());
+        }
+    }
     if config.show_multiple_locations {
-        out.insert("locations".into(), Value::Array(vec![]));
+        let locations: Vec<Value> = active
+            .clone()
+            .map(|l| {
+                serde_json::json!({"url": l.url, "metadata": Value::Object(l.metadata.clone())})
+            })
+            .collect();
+        out.insert("locations".into(), Value::Array(locations));
+    }
+    if config.show_image_direct_url {
+        if let Some(first) = active.clone().next() {
+            out.insert("direct_url".into(), first.url.clone().into());
+        }
     }
     Value::Object(out)
 }

@@ -40,12 +40,22 @@ pub async fn create(
     };
     let image = state.services.images.create(&ctx, &attrs).await?;
     let location = format!("{}/v2/images/{}", base_url(&state, &headers), image.id);
-    Ok((
+    let mut response = (
         StatusCode::CREATED,
         [(header::LOCATION, location)],
         Json(image_json(&image, &state.config)),
     )
-        .into_response())
+        .into_response();
+    let stores = state.services.images.stores();
+    if stores.is_multi() {
+        let ids: Vec<&str> = stores.all().iter().map(|s| s.id.as_str()).collect();
+        if let Ok(v) = ids.join(",").parse() {
+            response
+                .headers_mut()
+                .insert("openstack-image-store-ids", v);
+        }
+    }
+    Ok(response)
 }
 
 /// `GET /v2/images` — lists the images the caller can see, filtered,

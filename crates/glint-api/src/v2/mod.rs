@@ -1,8 +1,10 @@
 //! The Image API v2 resources, one module each.
 
 pub mod image_actions;
+pub mod image_data;
 pub mod image_view;
 pub mod images;
+pub mod info;
 pub mod list_params;
 pub mod schemas;
 pub mod tags;

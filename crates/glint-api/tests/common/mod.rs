@@ -17,12 +17,14 @@ use tower::ServiceExt;
 
 pub struct TestApp {
     app: Router,
+    services: Services,
     _dir: tempfile::TempDir,
 }
 
 pub struct TestResponse {
     pub status: StatusCode,
     pub headers: HeaderMap,
+    pub body: Vec<u8>,
     pub text: String,
 }
 
@@ -58,14 +60,26 @@ impl TestApp {
                 .await
                 .unwrap(),
         );
-        let store = Arc::new(glint_store::FilesystemStore::new(
-            &config.filesystem_store_datadir,
-        ));
-        let services = Services::new(Arc::new(config), repo, store);
+        if !config.stores.is_empty() {
+            for (i, store) in config.stores.iter_mut().enumerate() {
+                store.filesystem_store_datadir = dir.path().join(format!("store-{i}"));
+            }
+        }
+        let stores = glint_service::stores::open(&config).await.unwrap();
+        let services = Services::new(Arc::new(config), repo, stores);
         TestApp {
-            app: glint_api::app(AppState::new(services)),
+            app: glint_api::app(AppState::new(services.clone())),
+            services,
             _dir: dir,
         }
+    }
+
+    pub fn services(&self) -> &Services {
+        &self.services
+    }
+
+    pub fn data_dir(&self) -> &std::path::Path {
+        self._dir.path()
     }
 
     pub async fn request(
@@ -75,6 +89,20 @@ impl TestApp {
         uri: &str,
         content_type: Option<&str>,
         body: Option<String>,
+        extra: &[(&str, &str)],
+    ) -> TestResponse {
+        let body = body.map(Body::from).unwrap_or_else(Body::empty);
+        self.request_with_body(who, method, uri, content_type, body, extra)
+            .await
+    }
+
+    pub async fn request_with_body(
+        &self,
+        who: As,
+        method: Method,
+        uri: &str,
+        content_type: Option<&str>,
+        body: Body,
         extra: &[(&str, &str)],
     ) -> TestResponse {
         let mut builder = Request::builder()
@@ -107,9 +135,7 @@ impl TestApp {
         for (k, v) in extra.iter().filter(|(_, v)| !v.is_empty()) {
             builder = builder.header(*k, *v);
         }
-        let request = builder
-            .body(body.map(Body::from).unwrap_or_else(Body::empty))
-            .unwrap();
+        let request = builder.body(body).unwrap();
         let response = self.app.clone().oneshot(request).await.unwrap();
         let status = response.status();
         let headers = response.headers().clone();
@@ -118,6 +144,7 @@ impl TestApp {
             status,
             headers,
             text: String::from_utf8_lossy(&bytes).into_owned(),
+            body: bytes.to_vec(),
         }
     }
 
@@ -167,5 +194,38 @@ impl TestApp {
         let r = self.post_json(who, "/v2/images", body).await;
         assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
         r.json()
+    }
+}
+
+impl TestApp {
+    /// `PUT …/file` with `data` as application/octet-stream.
+    pub async fn upload(&self, who: As, image_id: &str, data: Vec<u8>) -> TestResponse {
+        let len = data.len().to_string();
+        self.request_with_body(
+            who,
+            Method::PUT,
+            &format!("/v2/images/{image_id}/file"),
+            Some("application/octet-stream"),
+            Body::from(data),
+            &[("content-length", &len)],
+        )
+        .await
+    }
+
+    /// Every file below the data folder, for checking nothing is left.
+    pub fn stored_files(&self) -> Vec<std::path::PathBuf> {
+        fn walk(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+            for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+                let path = entry.path();
+                if path.is_dir() {
+                    walk(&path, out);
+                } else {
+                    out.push(path);
+                }
+            }
+        }
+        let mut out = vec![];
+        walk(self.data_dir(), &mut out);
+        out
     }
 }

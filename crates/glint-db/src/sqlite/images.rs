@@ -174,6 +174,9 @@ pub(super) async fn update(pool: &SqlitePool, update: &ImageUpdate) -> Result<()
             add_tag(&mut tx, &image.id, tag, &now).await?;
         }
     }
+    for location in &update.add_locations {
+        super::locations::insert(&mut tx, &image.id, location).await?;
+    }
     tx.commit().await.map_err(db_error)
 }
 

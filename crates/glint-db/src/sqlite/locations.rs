@@ -49,6 +49,30 @@ pub(super) async fn add(pool: &SqlitePool, image_id: &str, location: &ImageLocat
     .ok_or_else(|| Error::image_not_found(image_id))
 }
 
+/// Inserts a location inside a transaction that has checked the image.
+pub(super) async fn insert(
+    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+    image_id: &str,
+    location: &ImageLocation,
+) -> Result<()> {
+    let now = time::now().naive_utc();
+    let meta = serde_json::Value::Object(location.metadata.clone()).to_string();
+    sqlx::query(
+        "INSERT INTO image_locations (image_id, value, created_at, updated_at, deleted, meta_data, status) \
+         VALUES (?, ?, ?, ?, 0, ?, ?)",
+    )
+    .bind(image_id)
+    .bind(&location.url)
+    .bind(now)
+    .bind(now)
+    .bind(meta)
+    .bind(location.status.as_str())
+    .execute(&mut **tx)
+    .await
+    .map_err(db_error)?;
+    Ok(())
+}
+
 pub(super) async fn set_status(
     pool: &SqlitePool,
     image_id: &str,
