@@ -90,84 +90,57 @@ fn main() -> ExitCode {
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();
-    match cli.command {
-        Command::Config {
-            command: ConfigCommand::Sample,
-        } => {
-            print!("{}", glint_config::sample());
+    if let Command::Config {
+        command: ConfigCommand::Sample,
+    } = cli.command
+    {
+        print!("{}", glint_config::sample());
+        return ExitCode::SUCCESS;
+    }
+    let config = match load_config(cli.config_file.as_ref()) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    let workers = match cli.command {
+        Command::Serve => config.workers,
+        _ => Some(1),
+    };
+    let rt = match runtime(workers) {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("glint: cannot start: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let outcome = rt.block_on(async {
+        match cli.command {
+            Command::Serve => serve::run(config).await.map(|()| None),
+            Command::Db {
+                command: DbCommand::Sync,
+            } => glint_db::open(&config.database_connection)
+                .await
+                .map(|_| Some("database is up to date".to_string()))
+                .map_err(|e| serve::StartError::Other(format!("database error: {e}"))),
+            Command::Scrub => serve::scrub(config)
+                .await
+                .map(|n| Some(format!("scrubbed {n} image location(s)"))),
+            Command::Config { .. } => Ok(None),
+        }
+    });
+    match outcome {
+        Ok(message) => {
+            if let Some(m) = message {
+                println!("{m}");
+            }
             ExitCode::SUCCESS
         }
-        Command::Db {
-            command: DbCommand::Sync,
-        } => {
-            let config = match load_config(cli.config_file.as_ref()) {
-                Ok(c) => c,
-                Err(code) => return code,
-            };
-            let rt = match runtime(Some(1)) {
-                Ok(rt) => rt,
-                Err(e) => {
-                    eprintln!("glint: cannot start: {e}");
-                    return ExitCode::FAILURE;
-                }
-            };
-            match rt.block_on(glint_db::open(&config.database_connection)) {
-                Ok(_) => {
-                    println!("database is up to date");
-                    ExitCode::SUCCESS
-                }
-                Err(e) => {
-                    eprintln!("glint: database error: {e}");
-                    ExitCode::FAILURE
-                }
-            }
+        Err(serve::StartError::Config(e)) => {
+            eprintln!("glint: configuration error: {e}");
+            ExitCode::from(EXIT_CONFIG)
         }
-        Command::Scrub => {
-            let config = match load_config(cli.config_file.as_ref()) {
-                Ok(c) => c,
-                Err(code) => return code,
-            };
-            let rt = match runtime(Some(1)) {
-                Ok(rt) => rt,
-                Err(e) => {
-                    eprintln!("glint: cannot start: {e}");
-                    return ExitCode::FAILURE;
-                }
-            };
-            match rt.block_on(serve::scrub(config)) {
-                Ok(n) => {
-                    println!("scrubbed {n} image location(s)");
-                    ExitCode::SUCCESS
-                }
-                Err(serve::StartError::Config(e) | serve::StartError::Other(e)) => {
-                    eprintln!("glint: {e}");
-                    ExitCode::FAILURE
-                }
-            }
-        }
-        Command::Serve => {
-            let config = match load_config(cli.config_file.as_ref()) {
-                Ok(c) => c,
-                Err(code) => return code,
-            };
-            let rt = match runtime(config.workers) {
-                Ok(rt) => rt,
-                Err(e) => {
-                    eprintln!("glint: cannot start: {e}");
-                    return ExitCode::FAILURE;
-                }
-            };
-            match rt.block_on(serve::run(config)) {
-                Ok(()) => ExitCode::SUCCESS,
-                Err(serve::StartError::Config(e)) => {
-                    eprintln!("glint: configuration error: {e}");
-                    ExitCode::from(EXIT_CONFIG)
-                }
-                Err(serve::StartError::Other(e)) => {
-                    eprintln!("glint: {e}");
-                    ExitCode::FAILURE
-                }
-            }
+        Err(serve::StartError::Other(e)) => {
+            eprintln!("glint: {e}");
+            ExitCode::FAILURE
         }
     }
 }

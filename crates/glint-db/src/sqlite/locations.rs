@@ -27,26 +27,17 @@ pub(super) fn location_from_parts(
 }
 
 pub(super) async fn add(pool: &SqlitePool, image_id: &str, location: &ImageLocation) -> Result<()> {
-    let now = time::now().naive_utc();
-    let meta = serde_json::Value::Object(location.metadata.clone()).to_string();
-    sqlx::query(
-        "INSERT INTO image_locations (image_id, value, created_at, updated_at, deleted, meta_data, status) \
-         SELECT ?, ?, ?, ?, 0, ?, ? WHERE EXISTS (SELECT 1 FROM images WHERE id = ? AND deleted = 0)",
-    )
-    .bind(image_id)
-    .bind(&location.url)
-    .bind(now)
-    .bind(now)
-    .bind(meta)
-    .bind(location.status.as_str())
-    .bind(image_id)
-    .execute(pool)
-    .await
-    .map_err(db_error)?
-    .rows_affected()
-    .eq(&1)
-    .then_some(())
-    .ok_or_else(|| Error::image_not_found(image_id))
+    let mut tx = pool.begin().await.map_err(db_error)?;
+    let live: Option<i64> = sqlx::query_scalar("SELECT 1 FROM images WHERE id = ? AND deleted = 0")
+        .bind(image_id)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(db_error)?;
+    if live.is_none() {
+        return Err(Error::image_not_found(image_id));
+    }
+    insert(&mut tx, image_id, location).await?;
+    tx.commit().await.map_err(db_error)
 }
 
 /// Inserts a location inside a transaction that has checked the image.
