@@ -182,3 +182,24 @@ mod tests {
         assert!(handle.over_limit());
     }
 }
+
+#[cfg(test)]
+mod speed {
+    use sha2::digest::DynDigest;
+
+    /// `cargo test --release -p glint-service hashing_speed -- --ignored --nocapture`
+    #[test]
+    #[ignore]
+    fn hashing_speed() {
+        let data = vec![7u8; 64 << 20];
+        for algo in ["md5", "sha512", "sha256"] {
+            let mut h: Box<dyn DynDigest + Send> = super::new_hasher(algo).unwrap();
+            let t = std::time::Instant::now();
+            for _ in 0..4 {
+                h.update(&data);
+            }
+            let _ = h.finalize();
+            println!("{algo}: {:.0} MB/s", 256.0 / t.elapsed().as_secs_f64());
+        }
+    }
+}

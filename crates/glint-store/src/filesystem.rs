@@ -56,15 +56,43 @@ fn io_error(what: &str, path: &Path, e: io::Error) -> Error {
     Error::internal(format!("{what} {}: {e}", path.display()))
 }
 
-/// Writes chunks from `rx` to `partial` and syncs it.
+/// Bytes written between two background flushes of a file being uploaded.
+const FLUSH_EVERY: u64 = 64 * 1024 * 1024;
+
+/// Writes chunks from `rx` to `partial` and syncs it to disk.
+///
+/// A second thread flushes what has been written so far every
+/// [`FLUSH_EVERY`] bytes, so the disk works while the network does and the
+/// final sync has little left to do.
 fn write_file(partial: &Path, mut rx: mpsc::Receiver<Bytes>) -> Result<u64> {
     let mut file = File::create(partial).map_err(|e| io_error("cannot create", partial, e))?;
+    let flusher = file
+        .try_clone()
+        .map_err(|e| io_error("cannot open", partial, e))?;
+    let (flush_tx, flush_rx) = std::sync::mpsc::sync_channel::<()>(1);
+    let flush_thread = std::thread::spawn(move || {
+        while flush_rx.recv().is_ok() {
+            let _ = flusher.sync_data();
+        }
+    });
     let mut size = 0u64;
-    while let Some(chunk) = rx.blocking_recv() {
-        file.write_all(&chunk)
-            .map_err(|e| io_error("cannot write", partial, e))?;
-        size += chunk.len() as u64;
-    }
+    let mut next_flush = FLUSH_EVERY;
+    let result = (|| {
+        while let Some(chunk) = rx.blocking_recv() {
+            file.write_all(&chunk)
+                .map_err(|e| io_error("cannot write", partial, e))?;
+            size += chunk.len() as u64;
+            if size >= next_flush {
+                // Skipped when a flush is still running: the next one covers it.
+                let _ = flush_tx.try_send(());
+                next_flush = size + FLUSH_EVERY;
+            }
+        }
+        Ok(())
+    })();
+    drop(flush_tx);
+    let _ = flush_thread.join();
+    result?;
     file.sync_data()
         .map_err(|e| io_error("cannot sync", partial, e))?;
     Ok(size)
