@@ -223,7 +223,12 @@ impl ImageService {
     /// `delayed_delete`, later by the scrubber (status `pending_delete`).
     /// Protected images are refused.
     pub async fn delete(&self, ctx: &RequestContext, id: &str) -> Result<()> {
-        let image = self.load_mutable(ctx, id, Action::DeleteImage).await?;
+        let image = match self.load_mutable(ctx, id, Action::DeleteImage).await {
+            Err(Error::NotFound(_)) => {
+                return Err(Error::not_found(format!("Failed to find image {id} to delete")))
+            }
+            other => other?,
+        };
         if image.protected {
             return Err(Error::forbidden(format!(
                 "Image {id} is protected and cannot be deleted."
