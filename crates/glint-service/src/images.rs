@@ -225,7 +225,9 @@ impl ImageService {
     pub async fn delete(&self, ctx: &RequestContext, id: &str) -> Result<()> {
         let image = match self.load_mutable(ctx, id, Action::DeleteImage).await {
             Err(Error::NotFound(_)) => {
-                return Err(Error::not_found(format!("Failed to find image {id} to delete")))
+                return Err(Error::not_found(format!(
+                    "Failed to find image {id} to delete"
+                )))
             }
             other => other?,
         };
