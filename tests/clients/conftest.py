@@ -1,10 +1,20 @@
-"""Fixtures for the client suite: a running Glint and the three clients.
+"""Fixtures for the client suite: a running Image API v2 server and the real
+clients (`glance`, `openstack image …`, openstacksdk) pointed at it.
 
-The server is $GLINT_URL when set; otherwise $GLINT_BIN (default
-target/debug/glint) is started on a free loopback port with a fresh data
-folder and stopped after the session. The clients authenticate with a dummy
-token: a bare Glint treats requests without identity headers as an admin of
-the `default` project.
+The server is $GLINT_URL when set (nothing is started); otherwise $GLINT_BIN
+(default target/debug/glint under the repo root) is started as
+`glint serve --config-file CONF` on a free loopback port with a fresh data
+folder, and stopped at the end of the session.
+
+The clients authenticate with a dummy token and a fixed endpoint, so no
+Keystone is needed: Glint treats a request without identity headers as an
+admin of its default project. Raw HTTP checks (the `http` fixture) send the
+headers a Keystone middleware would set, which Glint and Glance both honour.
+
+To run the suite against a real Glance whose pipeline has the Keystone
+context middleware but no authtoken (so identity-less requests get 401), set
+GLINT_IDENTITY_PROXY=1 as well: the clients then go through
+identity_proxy.py, which adds those headers.
 """
 
 import json
@@ -22,8 +32,21 @@ import pytest
 import requests
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
+# run.sh runs pytest with the venv's python; its CLIs are beside it.
 BIN_DIR = pathlib.Path(sys.executable).parent
-PTY = pty.openpty()
+START_TIMEOUT = 30
+
+# Raw requests carry what Keystone's middleware would set.
+IDENTITY_HEADERS = {
+    "X-Project-Id": "clients-project",
+    "X-User-Id": "clients-user",
+    "X-Roles": "admin,member,reader",
+    "X-Identity-Status": "Confirmed",
+}
+PATCH_TYPE = "application/openstack-images-v2.1-json-patch"
+MISSING_ID = "3b5f5a63-4c4e-4b5f-9d3a-0c2b7f1d9e11"
+
+_PTY = None
 
 
 def _free_port():
@@ -32,13 +55,27 @@ def _free_port():
         return s.getsockname()[1]
 
 
+def _terminal():
+    """A terminal for the CLIs' stdin: given a pipe or /dev/null, `glance
+    image-create` and `openstack image create` read it as image data."""
+    global _PTY
+    if _PTY is None:
+        _PTY = pty.openpty()
+    return _PTY[1]
+
+
 @pytest.fixture(scope="session")
 def server():
+    """The base URL of the server under test (no trailing slash)."""
     url = os.environ.get("GLINT_URL")
     if url:
         yield url.rstrip("/")
         return
     binary = os.environ.get("GLINT_BIN", str(REPO / "target" / "debug" / "glint"))
+    if not os.path.isabs(binary):
+        binary = str(REPO / binary)
+    if not os.access(binary, os.X_OK):
+        pytest.fail(f"no glint binary at {binary}: build it, or set GLINT_BIN or GLINT_URL")
     with tempfile.TemporaryDirectory(prefix="glint-clients-") as tmp:
         port = _free_port()
         conf = pathlib.Path(tmp) / "glint.conf"
@@ -54,29 +91,52 @@ def server():
         )
         log = open(pathlib.Path(tmp) / "glint.log", "w+")
         proc = subprocess.Popen([binary, "serve", "--config-file", str(conf)],
-                                stdout=log, stderr=subprocess.STDOUT)
+                                stdout=log, stderr=subprocess.STDOUT,
+                                stdin=subprocess.DEVNULL, cwd=tmp)
         url = f"http://127.0.0.1:{port}"
-        deadline = time.time() + 30
-        while True:
-            try:
-                if requests.get(url + "/versions", timeout=1).status_code == 200:
-                    break
-            except requests.ConnectionError:
-                pass
-            if proc.poll() is not None or time.time() > deadline:
-                proc.kill()
-                log.seek(0)
-                pytest.fail("glint did not start:\n" + log.read())
-            time.sleep(0.1)
+        deadline = time.monotonic() + START_TIMEOUT
         try:
+            while True:
+                try:
+                    if requests.get(url + "/versions", timeout=1).status_code == 200:
+                        break
+                except requests.RequestException:
+                    pass
+                exited = proc.poll()
+                if exited is not None or time.monotonic() > deadline:
+                    if exited is None:
+                        proc.kill()
+                        proc.wait()
+                        why = f"did not answer GET /versions within {START_TIMEOUT}s"
+                    else:
+                        why = f"exited with {exited} before answering GET /versions"
+                    log.seek(0)
+                    output = log.read()
+                    sys.stderr.write(output)
+                    pytest.fail(f"`{binary} serve` {why}; its output:\n{output}")
+                time.sleep(0.1)
             yield url
         finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+            if proc.poll() is None:
+                proc.terminate()
+                try:
+                    proc.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    proc.wait()
             log.close()
+
+
+@pytest.fixture(scope="session")
+def client_url(server):
+    """The URL the real clients talk to: the server, or an identity proxy."""
+    if os.environ.get("GLINT_IDENTITY_PROXY"):
+        import identity_proxy
+        url, stop = identity_proxy.start(server)
+        yield url
+        stop()
+    else:
+        yield server
 
 
 def unique(prefix="img"):
@@ -84,72 +144,101 @@ def unique(prefix="img"):
 
 
 class Cli:
-    """Runs a client command line and returns its output."""
+    """Runs a client command line; returns the CompletedProcess."""
 
     def __init__(self, argv_prefix):
         self.argv_prefix = argv_prefix
 
     def run(self, *args, ok=True):
-        # A terminal on stdin: otherwise the CLIs read stdin as image data.
-        _, terminal = PTY
-        proc = subprocess.run(self.argv_prefix + [str(a) for a in args],
-                              capture_output=True, text=True, timeout=120,
-                              stdin=terminal)
+        argv = self.argv_prefix + [str(a) for a in args]
+        proc = subprocess.run(argv, capture_output=True, text=True, timeout=120,
+                              stdin=_terminal())
         if ok and proc.returncode != 0:
             raise AssertionError(
-                f"{' '.join(self.argv_prefix[:1] + list(map(str, args)))} failed "
-                f"({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
+                f"{pathlib.Path(argv[0]).name} {' '.join(map(str, args))} failed "
+                f"(exit {proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
+        if not ok and proc.returncode == 0:
+            raise AssertionError(
+                f"{pathlib.Path(argv[0]).name} {' '.join(map(str, args))} should have "
+                f"failed:\n{proc.stdout}\n{proc.stderr}")
         return proc
+
+    def fail(self, *args):
+        """Runs a command that must exit non-zero; returns stdout+stderr."""
+        proc = self.run(*args, ok=False)
+        return proc.stdout + proc.stderr
 
     def json(self, *args):
         return json.loads(self.run(*args, "-f", "json").stdout)
 
 
 @pytest.fixture(scope="session")
-def glance(server):
-    return Cli([str(BIN_DIR / "glance"), "--os-image-url", server,
+def glance(client_url):
+    return Cli([str(BIN_DIR / "glance"), "--os-image-url", client_url,
                 "--os-auth-token", "dummy", "--os-image-api-version", "2"])
 
 
 @pytest.fixture(scope="session")
-def openstack(server):
-    # With a fixed endpoint the client does no version discovery: name v2.
+def openstack(client_url):
+    # admin_token = a fixed endpoint and token. With a fixed endpoint the
+    # client does no version discovery, so the endpoint names /v2.
     return Cli([str(BIN_DIR / "openstack"), "--os-auth-type", "admin_token",
-                "--os-endpoint", server + "/v2", "--os-token", "dummy",
+                "--os-endpoint", client_url + "/v2", "--os-token", "dummy",
                 "--os-image-api-version", "2"])
 
 
 @pytest.fixture(scope="session")
-def sdk(server):
+def sdk(client_url):
     import openstack as openstacksdk
     return openstacksdk.connection.Connection(
         auth_type="admin_token",
-        auth={"endpoint": server, "token": "dummy"},
-        image_endpoint_override=server,
+        auth={"endpoint": client_url, "token": "dummy"},
+        image_endpoint_override=client_url,
         image_api_version="2",
     )
 
 
+class Http:
+    """Raw HTTP to the server, with identity headers: `http.get(path, ...)`."""
+
+    def __init__(self, base):
+        self.base = base
+
+    def request(self, method, path, headers=None, **kw):
+        # No connection reuse: uWSGI (which serves the reference Glance)
+        # closes connections after each response without saying so.
+        kw.setdefault("timeout", 30)
+        return requests.request(method, self.base + path,
+                                headers={**IDENTITY_HEADERS, **(headers or {})}, **kw)
+
+    def __getattr__(self, method):
+        if method.startswith("_"):
+            raise AttributeError(method)
+        return lambda path, **kw: self.request(method.upper(), path, **kw)
+
+    def patch_image(self, image_id, ops, content_type=PATCH_TYPE):
+        return self.request("PATCH", f"/v2/images/{image_id}", data=json.dumps(ops),
+                            headers={"Content-Type": content_type})
+
+    def purge(self, image_id):
+        """Deletes an image whatever its state (unprotecting it first)."""
+        self.patch_image(image_id, [{"op": "replace", "path": "/protected", "value": False}])
+        r = self.delete(f"/v2/images/{image_id}")
+        assert r.status_code in (204, 404), (image_id, r.status_code, r.text)
+
+
 @pytest.fixture(scope="session")
 def http(server):
-    """Raw HTTP with the identity headers a Keystone middleware sets."""
-    session = requests.Session()
-    session.headers.update({
-        "X-Project-Id": "clients-project",
-        "X-User-Id": "clients-user",
-        "X-Roles": "admin,member,reader",
-        "X-Identity-Status": "Confirmed",
-    })
+    return Http(server)
 
-    class Http:
-        base = server
 
-        def __getattr__(self, method):
-            def call(path, **kw):
-                return session.request(method.upper(), server + path, **kw)
-            return call
-
-    return Http()
+@pytest.fixture
+def cleanup(http):
+    """A list to append image ids to; they are purged after the test."""
+    ids = []
+    yield ids
+    for image_id in ids:
+        http.purge(image_id)
 
 
 def table(output):
@@ -166,9 +255,9 @@ def table(output):
 
 def list_table(output):
     """Parses a list table into dicts keyed by its header."""
-    lines = [l for l in output.splitlines() if l.startswith("|")]
+    lines = [line for line in output.splitlines() if line.startswith("|")]
     if not lines:
         return []
     header = [c.strip() for c in lines[0].strip("|").split("|")]
-    return [dict(zip(header, (c.strip() for c in l.strip("|").split("|"))))
-            for l in lines[1:]]
+    return [dict(zip(header, (c.strip() for c in line.strip("|").split("|"))))
+            for line in lines[1:]]

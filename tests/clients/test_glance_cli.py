@@ -1,111 +1,174 @@
-"""The `glance` CLI (python-glanceclient) against Glint."""
+"""The `glance` CLI (python-glanceclient, API v2) against the server."""
 
 import hashlib
 import json
-import os
 
-from conftest import list_table, table, unique
+import pytest
 
+from conftest import MISSING_ID, list_table, table, unique
 
-def test_create_show_update_tags_and_delete(glance):
-    name = unique()
-    created = table(glance.run(
-        "image-create", "--name", name, "--disk-format", "qcow2",
-        "--container-format", "bare", "--min-disk", "2",
-        "--property", "os_distro=ubuntu", "--property", "hw_disk_bus=virtio").stdout)
-    image_id = created["id"]
-    assert created["status"] == "queued"
-    assert created["os_distro"] == "ubuntu"
-    assert created["min_disk"] == "2"
-
-    glance.run("image-update", image_id, "--name", name + "-renamed",
-               "--property", "extra=1", "--remove-property", "hw_disk_bus",
-               "--min-ram", "512")
-    shown = table(glance.run("image-show", image_id).stdout)
-    assert shown["name"] == name + "-renamed"
-    assert shown["extra"] == "1"
-    assert "hw_disk_bus" not in shown
-    assert shown["min_ram"] == "512"
-
-    glance.run("image-tag-update", image_id, "blue")
-    glance.run("image-tag-update", image_id, "green")
-    tags = json.loads(table(glance.run("image-show", image_id).stdout)["tags"])
-    assert sorted(tags) == ["blue", "green"]
-    glance.run("image-tag-delete", image_id, "blue")
-    assert json.loads(table(glance.run("image-show", image_id).stdout)["tags"]) == ["green"]
-
-    glance.run("image-delete", image_id)
-    gone = glance.run("image-show", image_id, ok=False)
-    assert gone.returncode != 0
-    assert "No image found" in gone.stderr + gone.stdout
+DATA = b"glint glance-cli image data\n" * 1000
 
 
-def test_list_filters_sorting_and_paging(glance):
-    prefix = unique("list")
-    ids = []
-    for n in ("c", "a", "b"):
-        out = table(glance.run("image-create", "--name", f"{prefix}-{n}",
-                               "--disk-format", "raw", "--container-format", "bare",
-                               "--property", f"group={prefix}").stdout)
-        ids.append(out["id"])
+@pytest.fixture(scope="module")
+def batch(glance, http, tmp_path_factory):
+    """Three images sharing a `group` property, created in the order c, a, b:
+    a is private and active (has data), b public with tags, c the default
+    visibility with os_distro and min_disk."""
+    prefix = unique("gl")
+    src = tmp_path_factory.mktemp("glance") / "disk.raw"
+    src.write_bytes(DATA)
+    created = {}
     try:
-        rows = list_table(glance.run(
-            "image-list", "--property-filter", f"group={prefix}",
-            "--sort-key", "name", "--sort-dir", "asc").stdout)
-        assert [r["Name"] for r in rows] == [f"{prefix}-a", f"{prefix}-b", f"{prefix}-c"]
-
-        rows = list_table(glance.run("image-list", "--property-filter", f"group={prefix}",
-                                     "--sort", "name:desc").stdout)
-        assert [r["Name"] for r in rows] == [f"{prefix}-c", f"{prefix}-b", f"{prefix}-a"]
-
-        # A page size of 1 makes the client follow `next` links.
-        rows = list_table(glance.run("image-list", "--property-filter", f"group={prefix}",
-                                     "--page-size", "1").stdout)
-        assert sorted(r["ID"] for r in rows) == sorted(ids)
-
-        rows = list_table(glance.run("image-list", "--property-filter", f"group={prefix}",
-                                     "--limit", "2").stdout)
-        assert len(rows) == 2
+        created["c"] = table(glance.run(
+            "image-create", "--name", f"{prefix}-c", "--disk-format", "qcow2",
+            "--container-format", "bare", "--property", f"group={prefix}",
+            "--property", "os_distro=ubuntu", "--min-disk", "2").stdout)
+        created["a"] = table(glance.run(
+            "image-create", "--name", f"{prefix}-a", "--disk-format", "raw",
+            "--container-format", "bare", "--visibility", "private",
+            "--property", f"group={prefix}", "--file", src).stdout)
+        created["b"] = table(glance.run(
+            "image-create", "--name", f"{prefix}-b", "--disk-format", "qcow2",
+            "--container-format", "bare", "--visibility", "public",
+            "--property", f"group={prefix}", "--tags", f"{prefix}-tag", "other").stdout)
+        yield prefix, {k: v["id"] for k, v in created.items()}, created
     finally:
-        for image_id in ids:
-            glance.run("image-delete", image_id)
+        for image in created.values():
+            http.purge(image["id"])
 
 
-def test_upload_download_deactivate(glance, tmp_path):
-    data = os.urandom(3 * 1024 * 1024 + 5)
-    src = tmp_path / "disk.raw"
-    src.write_bytes(data)
-    created = table(glance.run("image-create", "--name", unique(), "--disk-format", "raw",
-                               "--container-format", "bare", "--file", src).stdout)
-    image_id = created["id"]
+def names(glance, *args):
+    return [row["Name"] for row in list_table(glance.run("image-list", *args).stdout)]
+
+
+def test_create_with_properties_tags_and_data(batch):
+    prefix, _, created = batch
+    c, a, b = created["c"], created["a"], created["b"]
+    assert c["status"] == "queued"
+    assert c["name"] == f"{prefix}-c"
+    assert c["os_distro"] == "ubuntu"
+    assert c["group"] == prefix
+    assert c["min_disk"] == "2"
+    assert c["disk_format"] == "qcow2" and c["container_format"] == "bare"
+    assert c["visibility"] == "shared"
+    assert c["protected"] == "False"
+    assert a["status"] == "active"
+    assert a["visibility"] == "private"
+    assert a["size"] == str(len(DATA))
+    assert a["checksum"] == hashlib.md5(DATA).hexdigest()
+    assert a["os_hash_algo"] == "sha512"
+    assert b["visibility"] == "public"
+    assert sorted(json.loads(b["tags"])) == sorted([f"{prefix}-tag", "other"])
+
+
+def test_list_sorted(glance, batch):
+    prefix, _, _ = batch
+    group = f"group={prefix}"
+    assert names(glance, "--property-filter", group, "--sort-key", "name",
+                 "--sort-dir", "asc") == [f"{prefix}-a", f"{prefix}-b", f"{prefix}-c"]
+    assert names(glance, "--property-filter", group, "--sort", "name:desc") == \
+        [f"{prefix}-c", f"{prefix}-b", f"{prefix}-a"]
+    # Two keys: disk_format asc (qcow2 > raw), then name desc.
+    assert names(glance, "--property-filter", group,
+                 "--sort", "disk_format:asc,name:desc") == \
+        [f"{prefix}-c", f"{prefix}-b", f"{prefix}-a"]
+
+
+def test_list_filters(glance, batch):
+    prefix, _, _ = batch
+    group = f"group={prefix}"
+    # glanceclient sends each --property-filter as a query parameter, so
+    # name= and status= filter on the image's own attributes.
+    assert names(glance, "--property-filter", f"name={prefix}-b") == [f"{prefix}-b"]
+    assert names(glance, "--property-filter", group, "--visibility", "public") == [f"{prefix}-b"]
+    assert names(glance, "--property-filter", group, "--visibility", "private") == [f"{prefix}-a"]
+    assert names(glance, "--property-filter", group, "--property-filter", "status=active") == \
+        [f"{prefix}-a"]
+    assert names(glance, "--tag", f"{prefix}-tag") == [f"{prefix}-b"]
+    assert names(glance, "--property-filter", group,
+                 "--property-filter", "os_distro=ubuntu") == [f"{prefix}-c"]
+
+
+def test_list_filter_by_checksum_and_hash(glance, batch):
+    prefix, ids, _ = batch
+    group = f"group={prefix}"
+    rows = list_table(glance.run("image-list", "--checksum", hashlib.md5(DATA).hexdigest(),
+                                 "--property-filter", group).stdout)
+    assert [r["ID"] for r in rows] == [ids["a"]]
+    rows = list_table(glance.run("image-list", "--hash", hashlib.sha512(DATA).hexdigest(),
+                                 "--property-filter", group).stdout)
+    assert [r["ID"] for r in rows] == [ids["a"]]
+
+
+def test_list_paging(glance, batch):
+    prefix, _, _ = batch
+    group = f"group={prefix}"
+    everything = [f"{prefix}-a", f"{prefix}-b", f"{prefix}-c"]
+    # A page size of 1 makes the client follow three `next` links.
+    assert names(glance, "--property-filter", group, "--sort", "name:asc",
+                 "--page-size", "1") == everything
+    assert names(glance, "--property-filter", group, "--sort", "name:asc",
+                 "--limit", "2") == everything[:2]
+    assert names(glance, "--property-filter", group, "--sort", "name:asc",
+                 "--limit", "2", "--page-size", "1") == everything[:2]
+
+
+def test_show_update_tags_and_delete(glance):
+    name = unique("gl")
+    image_id = table(glance.run(
+        "image-create", "--name", name, "--disk-format", "qcow2", "--container-format", "bare",
+        "--property", "os_distro=ubuntu", "--property", "hw_disk_bus=virtio").stdout)["id"]
     try:
-        assert created["status"] == "active"
-        assert created["size"] == str(len(data))
-        assert created["checksum"] == hashlib.md5(data).hexdigest()
-        # The table truncates long values; the full hash is checked over HTTP.
-        assert hashlib.sha512(data).hexdigest().startswith(created["os_hash_value"].rstrip("."))
+        glance.run("image-update", image_id, "--name", name + "-renamed",
+                   "--property", "extra=1", "--remove-property", "hw_disk_bus",
+                   "--min-disk", "5", "--min-ram", "512")
+        shown = table(glance.run("image-show", image_id).stdout)
+        assert shown["id"] == image_id
+        assert shown["name"] == name + "-renamed"
+        assert shown["extra"] == "1"
+        assert shown["os_distro"] == "ubuntu"
+        assert "hw_disk_bus" not in shown
+        assert shown["min_disk"] == "5"
+        assert shown["min_ram"] == "512"
 
-        dst = tmp_path / "copy.raw"
-        glance.run("image-download", image_id, "--file", dst)
-        assert dst.read_bytes() == data
-
-        glance.run("image-deactivate", image_id)
-        assert table(glance.run("image-show", image_id).stdout)["status"] == "deactivated"
-        glance.run("image-reactivate", image_id)
-        assert table(glance.run("image-show", image_id).stdout)["status"] == "active"
+        glance.run("image-tag-update", image_id, "blue")
+        glance.run("image-tag-update", image_id, "green")
+        assert sorted(json.loads(table(glance.run("image-show", image_id).stdout)["tags"])) == \
+            ["blue", "green"]
+        glance.run("image-tag-delete", image_id, "blue")
+        assert json.loads(table(glance.run("image-show", image_id).stdout)["tags"]) == ["green"]
     finally:
         glance.run("image-delete", image_id)
+    assert "No image found" in glance.fail("image-show", image_id)
 
 
-def test_errors(glance):
-    bad = glance.run("image-create", "--name", unique(), "--disk-format", "floppy",
-                     "--container-format", "bare", ok=False)
-    assert bad.returncode != 0
+def test_deactivate_reactivate_download(glance, batch, tmp_path):
+    _, ids, _ = batch
+    glance.run("image-deactivate", ids["a"])
+    assert table(glance.run("image-show", ids["a"]).stdout)["status"] == "deactivated"
+    glance.run("image-reactivate", ids["a"])
+    assert table(glance.run("image-show", ids["a"]).stdout)["status"] == "active"
+    dst = tmp_path / "copy.raw"
+    glance.run("image-download", ids["a"], "--file", dst)
+    assert dst.read_bytes() == DATA
 
-    image_id = table(glance.run("image-create", "--name", unique(),
+
+def test_show_missing(glance):
+    assert "No image found" in glance.fail("image-show", MISSING_ID)
+
+
+def test_invalid_disk_format(glance):
+    # glanceclient checks values against the server's /v2/schemas/image.
+    assert "floppy" in glance.fail("image-create", "--name", unique("gl"),
+                                   "--disk-format", "floppy", "--container-format", "bare")
+
+
+def test_protected_image_cannot_be_deleted(glance, cleanup):
+    image_id = table(glance.run("image-create", "--name", unique("gl"),
                                 "--protected", "True").stdout)["id"]
-    refused = glance.run("image-delete", image_id, ok=False)
-    assert refused.returncode != 0
-    assert "not permitted" in (refused.stdout + refused.stderr)
+    cleanup.append(image_id)
+    assert "not permitted" in glance.fail("image-delete", image_id)
+    assert table(glance.run("image-show", image_id).stdout)["protected"] == "True"
     glance.run("image-update", image_id, "--protected", "False")
     glance.run("image-delete", image_id)

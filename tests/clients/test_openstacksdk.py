@@ -1,77 +1,173 @@
-"""openstacksdk's image proxy against Glint."""
+"""openstacksdk's image proxy (`conn.image`) against the server."""
 
 import hashlib
-import os
 
 import openstack.exceptions
 import pytest
 
-from conftest import unique
+from conftest import MISSING_ID, unique
+
+DATA = b"glint openstacksdk image data\n" * 1000
 
 
-def test_image_lifecycle(sdk):
-    name = unique()
-    image = sdk.image.create_image(name=name, disk_format="qcow2",
-                                   container_format="bare", min_disk=1,
-                                   os_distro="debian", allow_duplicates=True)
+@pytest.fixture(scope="module")
+def batch(sdk, http):
+    """Three images tagged with a unique tag, created in the order c, a, b:
+    a is private and active (has data), b public with a second tag, c of the
+    default visibility with os_distro and min_disk."""
+    prefix = unique("sdk")
+    created = {}
     try:
-        fetched = sdk.image.get_image(image.id)
-        assert fetched.name == name
-        assert fetched.status == "queued"
-        assert fetched.properties.get("os_distro") == "debian" or fetched.os_distro == "debian"
+        created["c"] = sdk.image.create_image(
+            name=f"{prefix}-c", disk_format="qcow2", container_format="bare",
+            tags=[prefix], min_disk=2, os_distro="debian", batch=prefix,
+            allow_duplicates=True)
+        created["a"] = sdk.image.create_image(
+            name=f"{prefix}-a", disk_format="raw", container_format="bare",
+            tags=[prefix], visibility="private", data=DATA, batch=prefix,
+            allow_duplicates=True)
+        created["b"] = sdk.image.create_image(
+            name=f"{prefix}-b", disk_format="qcow2", container_format="bare",
+            tags=[prefix, f"{prefix}-extra"], visibility="public", batch=prefix,
+            allow_duplicates=True)
+        yield prefix, {k: v.id for k, v in created.items()}
+    finally:
+        for image in created.values():
+            http.purge(image.id)
 
-        sdk.image.update_image(image, name=name + "-new", min_ram=128)
+
+def names(sdk, **query):
+    return [i.name for i in sdk.image.images(**query)]
+
+
+def test_create_with_properties_tags_and_data(sdk, batch):
+    prefix, ids = batch
+    c = sdk.image.get_image(ids["c"])
+    assert c.name == f"{prefix}-c"
+    assert c.status == "queued"
+    assert (c.disk_format, c.container_format) == ("qcow2", "bare")
+    assert c.min_disk == 2
+    assert c.visibility == "shared"
+    assert c.is_protected is False
+    assert c.tags == [prefix]
+    assert c.os_distro == "debian"
+    assert c.properties["batch"] == prefix
+
+    a = sdk.image.get_image(ids["a"])
+    assert a.status == "active"
+    assert a.visibility == "private"
+    assert a.size == len(DATA)
+    assert a.checksum == hashlib.md5(DATA).hexdigest()
+    assert a.hash_algo == "sha512"
+    assert a.hash_value == hashlib.sha512(DATA).hexdigest()
+
+    b = sdk.image.get_image(ids["b"])
+    assert b.visibility == "public"
+    assert sorted(b.tags) == sorted([prefix, f"{prefix}-extra"])
+
+
+def test_list_filters(sdk, batch):
+    prefix, ids = batch
+    assert [i.id for i in sdk.image.images(name=f"{prefix}-b")] == [ids["b"]]
+    assert names(sdk, tag=prefix, visibility="public") == [f"{prefix}-b"]
+    assert names(sdk, tag=prefix, visibility="private") == [f"{prefix}-a"]
+    assert names(sdk, tag=prefix, visibility="shared") == [f"{prefix}-c"]
+    assert names(sdk, tag=prefix, status="active") == [f"{prefix}-a"]
+    assert names(sdk, tag=[prefix, f"{prefix}-extra"]) == [f"{prefix}-b"]
+    assert names(sdk, tag=prefix, size_min=1) == [f"{prefix}-a"]
+
+
+def test_list_sorted(sdk, batch):
+    prefix, _ = batch
+    everything = [f"{prefix}-a", f"{prefix}-b", f"{prefix}-c"]
+    assert names(sdk, tag=prefix, sort="name:asc") == everything
+    assert names(sdk, tag=prefix, sort_key="name", sort_dir="desc") == everything[::-1]
+    assert names(sdk, tag=prefix, sort="disk_format:asc,name:desc") == \
+        [f"{prefix}-c", f"{prefix}-b", f"{prefix}-a"]
+
+
+def test_list_paging(sdk, batch):
+    prefix, ids = batch
+    everything = [f"{prefix}-a", f"{prefix}-b", f"{prefix}-c"]
+    # limit=1 is the page size: the SDK follows the `next` links.
+    assert names(sdk, tag=prefix, sort="name:asc", limit=1) == everything
+    assert names(sdk, tag=prefix, sort="name:asc", marker=ids["a"]) == everything[1:]
+    assert names(sdk, tag=prefix, sort="name:asc", marker=ids["a"], limit=1) == everything[1:]
+    assert names(sdk, tag=prefix, sort="name:asc", max_items=2, limit=1) == everything[:2]
+
+
+def test_update_tags_and_delete(sdk):
+    name = unique("sdk")
+    image = sdk.image.create_image(name=name, disk_format="qcow2", container_format="bare",
+                                   os_distro="debian", foo="bar", allow_duplicates=True)
+    try:
+        # The SDK diffs the resource against the GET it came from, and a
+        # custom property given as a keyword replaces all of `properties`:
+        # pass the whole dict to add one property and drop another.
+        fetched = sdk.image.get_image(image.id)
+        props = {**fetched.properties, "glint_note": "scsi"}
+        del props["foo"]
+        sdk.image.update_image(fetched, name=name + "-new", min_disk=4, min_ram=128,
+                               properties=props)
         fetched = sdk.image.get_image(image.id)
         assert fetched.name == name + "-new"
-        assert fetched.min_ram == 128
+        assert (fetched.min_disk, fetched.min_ram) == (4, 128)
+        assert fetched.properties["glint_note"] == "scsi"
+        assert "foo" not in fetched.properties
+        assert fetched.os_distro == "debian"
 
         sdk.image.add_tag(image, "sdk-tag")
-        assert "sdk-tag" in sdk.image.get_image(image.id).tags
+        sdk.image.add_tag(image, "other")
+        assert sorted(sdk.image.get_image(image.id).tags) == ["other", "sdk-tag"]
         sdk.image.remove_tag(image, "sdk-tag")
-        assert "sdk-tag" not in sdk.image.get_image(image.id).tags
-
-        found = list(sdk.image.images(name=name + "-new"))
-        assert [i.id for i in found] == [image.id]
+        assert sdk.image.get_image(image.id).tags == ["other"]
     finally:
         sdk.image.delete_image(image)
     with pytest.raises(openstack.exceptions.NotFoundException):
         sdk.image.get_image(image.id)
-
-
-def test_upload_and_download(sdk):
-    data = os.urandom(1024 * 1024 + 7)
-    image = sdk.image.create_image(name=unique(), disk_format="raw",
-                                   container_format="bare", data=data,
-                                   allow_duplicates=True)
-    try:
-        fetched = sdk.image.get_image(image.id)
-        assert fetched.status == "active"
-        assert fetched.size == len(data)
-        assert fetched.checksum == hashlib.md5(data).hexdigest()
-        downloaded = sdk.image.download_image(fetched)
-        body = downloaded.content if hasattr(downloaded, "content") else downloaded
-        assert body == data
-    finally:
-        sdk.image.delete_image(image)
-
-
-def test_paging_follows_next_links(sdk):
-    prefix = unique("sdk")
-    ids = [sdk.image.create_image(name=f"{prefix}-{i}", allow_duplicates=True,
-                                  tags=[prefix]).id for i in range(3)]
-    try:
-        listed = [i.id for i in sdk.image.images(limit=1, tag=prefix)]
-        assert sorted(listed) == sorted(ids)
-    finally:
-        for image_id in ids:
-            sdk.image.delete_image(image_id)
-
-
-def test_forbidden_and_missing(sdk):
     with pytest.raises(openstack.exceptions.NotFoundException):
-        sdk.image.get_image("3b5f5a63-4c4e-4b5f-9d3a-0c2b7f1d9e11")
-    image = sdk.image.create_image(name=unique(), is_protected=True, allow_duplicates=True)
+        sdk.image.delete_image(image.id, ignore_missing=False)
+
+
+def test_deactivate_reactivate_download(sdk, batch):
+    _, ids = batch
+    sdk.image.deactivate_image(ids["a"])
+    assert sdk.image.get_image(ids["a"]).status == "deactivated"
+    sdk.image.reactivate_image(ids["a"])
+    assert sdk.image.get_image(ids["a"]).status == "active"
+    downloaded = sdk.image.download_image(ids["a"])
+    assert getattr(downloaded, "content", downloaded) == DATA
+
+
+def test_missing(sdk):
+    with pytest.raises(openstack.exceptions.NotFoundException):
+        sdk.image.get_image(MISSING_ID)
+
+
+def test_invalid_disk_format(sdk, http):
+    name = unique("sdk")
+    with pytest.raises(openstack.exceptions.BadRequestException):
+        sdk.image.create_image(name=name, disk_format="floppy", container_format="bare",
+                               allow_duplicates=True)
+    assert http.get(f"/v2/images?name={name}").json()["images"] == []
+
+
+def test_read_only_attribute(sdk, cleanup):
+    image = sdk.image.create_image(name=unique("sdk"), allow_duplicates=True)
+    cleanup.append(image.id)
+    with pytest.raises(openstack.exceptions.ForbiddenException):
+        sdk.image.update_image(image.id, checksum="0" * 32)
+    with pytest.raises(openstack.exceptions.ForbiddenException):
+        sdk.image.update_image(image.id, status="active")
+    assert sdk.image.get_image(image.id).status == "queued"
+
+
+def test_protected_image_cannot_be_deleted(sdk, cleanup):
+    image = sdk.image.create_image(name=unique("sdk"), is_protected=True,
+                                   allow_duplicates=True)
+    cleanup.append(image.id)
     with pytest.raises(openstack.exceptions.ForbiddenException):
         sdk.image.delete_image(image)
+    assert sdk.image.get_image(image.id).is_protected is True
     sdk.image.update_image(image, is_protected=False)
     sdk.image.delete_image(image)

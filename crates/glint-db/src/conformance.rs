@@ -455,6 +455,7 @@ pub async fn list_filters(repo: &dyn Repository) {
     b.created_at = a.created_at + Duration::seconds(10);
     b.updated_at = b.created_at;
     b.properties.insert("os_distro".into(), "fedora".into());
+    b.checksum = Some("c0ffee".into());
     b.tags = BTreeSet::from(["x".to_string()]);
     let b = repo.image_create(&b).await.unwrap();
     let mut hidden = new_image("p1", Some("hidden"), Visibility::Private);
@@ -486,6 +487,10 @@ pub async fn list_filters(repo: &dyn Repository) {
     assert_eq!(ids(repo, &q).await, vec![a.id.clone()]);
     let q = run(&|q| q.filters.tags = vec!["x".into()]);
     assert_eq!(sorted(ids(repo, &q).await), both);
+    let q = run(&|q| q.filters.checksum = Some(ValueFilter::Eq("c0ffee".into())));
+    assert_eq!(ids(repo, &q).await, vec![b.id.clone()]);
+    let q = run(&|q| q.filters.os_hash_value = Some(ValueFilter::Eq("c0ffee".into())));
+    assert!(ids(repo, &q).await.is_empty());
     let q = run(&|q| q.filters.size_min = Some(101));
     assert_eq!(ids(repo, &q).await, vec![b.id.clone()]);
     let q = run(&|q| q.filters.size_max = Some(100));

@@ -150,6 +150,8 @@ pub struct ImageFilters {
     pub disk_format: Option<ValueFilter>,
     pub container_format: Option<ValueFilter>,
     pub owner: Option<ValueFilter>,
+    pub checksum: Option<ValueFilter>,
+    pub os_hash_value: Option<ValueFilter>,
     pub visibility: Option<VisibilityFilter>,
     pub member_status: MemberStatusFilter,
     pub protected: Option<bool>,

@@ -34,6 +34,8 @@ pub fn parse(params: &Params, viewer: Viewer) -> Result<ImageListQuery> {
             "id" => f.id = Some(value_filter(value)),
             "name" => f.name = Some(value_filter(value)),
             "owner" => f.owner = Some(value_filter(value)),
+            "checksum" => f.checksum = Some(value_filter(value)),
+            "os_hash_value" => f.os_hash_value = Some(value_filter(value)),
             "disk_format" => f.disk_format = Some(value_filter(value)),
             "container_format" => f.container_format = Some(value_filter(value)),
             "status" => f.status = Some(value_filter(value)),

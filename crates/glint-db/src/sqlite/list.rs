@@ -264,6 +264,8 @@ fn push_filters(q: &mut QueryBuilder<'_, Sqlite>, query: &ImageListQuery) {
         ("images.disk_format", &f.disk_format),
         ("images.container_format", &f.container_format),
         ("images.owner", &f.owner),
+        ("images.checksum", &f.checksum),
+        ("images.os_hash_value", &f.os_hash_value),
     ] {
         if let Some(filter) = filter {
             q.push(" AND ");
