@@ -10,6 +10,7 @@
 pub mod error;
 pub mod identity;
 pub mod links;
+pub mod media_type;
 pub mod request_id;
 pub mod router;
 pub mod state;

@@ -60,15 +60,11 @@ fn enum_or_null(name: &str, v: &Value, allowed: &[String]) -> Result<Option<Stri
     match v {
         Value::Null => Ok(None),
         Value::String(s) if allowed.iter().any(|a| a == s) => Ok(Some(s.clone())),
-        _ => {
-            let mut with_null = allowed.to_vec();
-            with_null.push("None".into());
-            Err(schema_error(format!(
-                "{} is not one of {} (attribute '{name}')",
-                repr(v),
-                python_list(allowed)
-            )))
-        }
+        _ => Err(schema_error(format!(
+            "{} is not one of {} (attribute '{name}')",
+            repr(v),
+            python_list(allowed)
+        ))),
     }
 }
 

@@ -129,8 +129,7 @@ impl ImageService {
                 owner: ctx.project_id.as_deref(),
             },
         )?;
-        let limit = query.limit.unwrap_or(self.config.limit_param_default);
-        query.limit = Some(limit.min(self.config.api_limit_max));
+        query.limit = Some(self.effective_limit(query.limit));
         match self.repo.image_get_all(&query).await {
             // A marker naming no visible image is the request's fault.
             Err(Error::NotFound(m)) => Err(Error::InvalidInput(m)),

@@ -12,6 +12,7 @@ use glint_service::image_data::{ImageData, RangeRequest};
 
 use crate::error::{ApiError, ApiResult};
 use crate::identity::Caller;
+use crate::media_type;
 use crate::state::AppState;
 
 /// Header naming the store an upload goes to (multi-store).
@@ -31,11 +32,7 @@ pub async fn upload(
     headers: HeaderMap,
     body: Body,
 ) -> ApiResult<StatusCode> {
-    if let Some(ct) = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-    {
-        let media = ct.split(';').next().unwrap_or("").trim();
+    if let Some(media) = media_type::of_request(&headers) {
         if !media.eq_ignore_ascii_case("application/octet-stream") {
             return Err(ApiError(Error::UnsupportedMediaType(format!(
                 "The request media type {media} is not supported by this server. Invalid content type {media}"

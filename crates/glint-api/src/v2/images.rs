@@ -14,6 +14,7 @@ use serde_json::{Map, Value};
 use crate::error::{ApiError, ApiResult};
 use crate::identity::Caller;
 use crate::links::base_url;
+use crate::media_type;
 use crate::state::AppState;
 use crate::v2::image_view::image_json;
 use crate::v2::list_params;
@@ -122,17 +123,9 @@ pub async fn update(
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<Response> {
-    let media_type = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .map(|v| {
-            v.split(';')
-                .next()
-                .unwrap_or("")
-                .trim()
-                .to_ascii_lowercase()
-        })
-        .unwrap_or_default();
+    let media_type = media_type::of_request(&headers)
+        .unwrap_or_default()
+        .to_ascii_lowercase();
     let Some(dialect) = Dialect::from_media_type(&media_type) else {
         let accepted = image_patch::MEDIA_TYPES.join(", ");
         let mut response = ApiError(Error::UnsupportedMediaType(format!(
