@@ -10,7 +10,7 @@ use tower::Layer;
 
 use crate::error::{self, error_response};
 use crate::state::AppState;
-use crate::v2::{image_actions, image_data, images, info, schemas, tags};
+use crate::v2::{image_actions, image_data, images, info, members, schemas, tags};
 use crate::{request_id, versions};
 
 fn routes() -> Router<AppState> {
@@ -44,11 +44,24 @@ fn routes() -> Router<AppState> {
             "/v2/images/{image_id}/tags/{tag}",
             put(tags::add).delete(tags::delete),
         )
+        // Sharing
+        .route(
+            "/v2/images/{image_id}/members",
+            get(members::list).post(members::create),
+        )
+        .route(
+            "/v2/images/{image_id}/members/{member_id}",
+            get(members::show)
+                .put(members::update)
+                .delete(members::delete),
+        )
         // Discovery of stores
         .route("/v2/info/stores", get(info::stores))
         // Schemas
         .route("/v2/schemas/image", get(schemas::image))
         .route("/v2/schemas/images", get(schemas::images))
+        .route("/v2/schemas/member", get(schemas::member))
+        .route("/v2/schemas/members", get(schemas::members))
 }
 
 async fn not_found() -> Response {

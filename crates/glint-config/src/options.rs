@@ -35,6 +35,8 @@ pub const OPTIONS: &[OptionSpec] = &[
     opt("DEFAULT", "api_limit_max", "1000", "Most items a list request returns, whatever limit it asks."),
     opt("DEFAULT", "image_property_quota", "128", "Most extra properties an image may have (negative: unlimited)."),
     opt("DEFAULT", "image_tag_quota", "128", "Most tags an image may have (negative: unlimited)."),
+    opt("DEFAULT", "image_member_quota", "128", "Most members an image may have (negative: unlimited)."),
+    opt("DEFAULT", "image_location_quota", "10", "Most locations an image may have (negative: unlimited)."),
     opt("DEFAULT", "image_size_cap", "1099511627776", "Largest image size accepted, in bytes."),
     opt("DEFAULT", "show_image_direct_url", "false", "Show the image's first location as direct_url."),
     opt("DEFAULT", "show_multiple_locations", "false", "Show image locations."),

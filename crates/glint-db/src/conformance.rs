@@ -32,6 +32,7 @@ macro_rules! repository_conformance {
             destroy_soft_deletes,
             tags_add_idempotently_and_delete,
             members_create_find_update,
+            members_delete_and_re_add,
             list_visibility_for_projects,
             list_for_admin_sees_everything,
             list_filters,
@@ -297,6 +298,38 @@ pub async fn members_create_find_update(repo: &dyn Repository) {
         .image_member_update(&image.id, "p9", MemberStatus::Accepted)
         .await
         .is_err());
+}
+
+pub async fn members_delete_and_re_add(repo: &dyn Repository) {
+    let image = repo
+        .image_create(&new_image("p1", None, Visibility::Shared))
+        .await
+        .unwrap();
+    repo.image_member_create(&image.id, "p2").await.unwrap();
+    repo.image_member_update(&image.id, "p2", MemberStatus::Accepted)
+        .await
+        .unwrap();
+    repo.image_member_delete(&image.id, "p2").await.unwrap();
+    assert!(repo
+        .image_member_find(&image.id, Some("p2"), None)
+        .await
+        .unwrap()
+        .is_empty());
+    let err = repo
+        .image_member_delete(&image.id, "p2")
+        .await
+        .expect_err("already gone");
+    assert!(matches!(err, Error::NotFound(_)), "{err:?}");
+    // Offered again, the membership starts over as pending.
+    let again = repo.image_member_create(&image.id, "p2").await.unwrap();
+    assert_eq!(again.status, MemberStatus::Pending);
+    assert_eq!(
+        repo.image_member_find(&image.id, None, None)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
 }
 
 pub async fn list_visibility_for_projects(repo: &dyn Repository) {

@@ -51,6 +51,9 @@ pub trait Repository: Send + Sync + 'static {
         status: MemberStatus,
     ) -> Result<ImageMember>;
 
+    /// Removes a membership (soft delete); `NotFound` when there is none.
+    async fn image_member_delete(&self, image_id: &str, member: &str) -> Result<()>;
+
     /// Members of an image, optionally only `member`, optionally only those
     /// in `status`.
     async fn image_member_find(

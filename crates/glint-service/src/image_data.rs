@@ -11,7 +11,7 @@ use glint_store::{ByteRange, ByteStream};
 
 use crate::hashing::hashing_stream;
 use crate::images::ImageService;
-use crate::policy::{authorize, Action, Target};
+use crate::policy::{Action, Target};
 
 /// What a download answers with.
 pub enum ImageData {
@@ -173,13 +173,8 @@ impl ImageService {
         range: Option<RangeRequest>,
     ) -> Result<ImageData> {
         let image = self.load_visible(ctx, id).await?;
-        authorize(
-            ctx,
-            Action::DownloadImage,
-            Target {
-                owner: image.owner.as_deref(),
-            },
-        )?;
+        self.policy
+            .authorize(ctx, Action::DownloadImage, &Target::image(ctx, &image))?;
         if image.status == ImageStatus::Deactivated && !ctx.is_admin {
             return Err(Error::forbidden(
                 "The requested image has been deactivated. Image data download is prohibited.",

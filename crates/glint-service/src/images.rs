@@ -15,22 +15,34 @@ use serde_json::{Map, Value};
 
 use crate::image_patch::{Dialect, OpKind, PatchOp};
 use crate::image_values::{self, Written};
-use crate::policy::{authorize, Action, Target};
+use crate::policy::{Action, Policy, Target};
 
 #[derive(Clone)]
 pub struct ImageService {
     pub(crate) config: Arc<Config>,
     pub(crate) repo: Arc<dyn Repository>,
     pub(crate) stores: Stores,
+    pub(crate) policy: Arc<Policy>,
 }
 
 impl ImageService {
-    pub fn new(config: Arc<Config>, repo: Arc<dyn Repository>, stores: Stores) -> Self {
+    pub fn new(
+        config: Arc<Config>,
+        repo: Arc<dyn Repository>,
+        stores: Stores,
+        policy: Arc<Policy>,
+    ) -> Self {
         ImageService {
             config,
             repo,
             stores,
+            policy,
         }
+    }
+
+    /// The access rules in force.
+    pub fn policy(&self) -> &Policy {
+        &self.policy
     }
 
     /// The enabled stores.
@@ -54,12 +66,14 @@ impl ImageService {
                 owner.as_deref().unwrap_or("")
             )));
         }
-        authorize(
+        let visibility = body
+            .get("visibility")
+            .and_then(Value::as_str)
+            .and_then(Visibility::parse);
+        self.policy.authorize(
             ctx,
             Action::AddImage,
-            Target {
-                owner: owner.as_deref(),
-            },
+            &Target::new_image(owner.as_deref(), visibility),
         )?;
 
         let mut id = None;
@@ -105,13 +119,9 @@ impl ImageService {
     /// Loads an image the caller can see; invisible images are NotFound.
     pub async fn get(&self, ctx: &RequestContext, id: &str) -> Result<Image> {
         let image = self.load_visible(ctx, id).await?;
-        authorize(
-            ctx,
-            Action::GetImage,
-            Target {
-                owner: image.owner.as_deref(),
-            },
-        )?;
+        self.policy
+            .authorize(ctx, Action::GetImage, &Target::image(ctx, &image))
+            .map_err(|_| Error::image_not_found(id))?;
         Ok(image)
     }
 
@@ -122,19 +132,25 @@ impl ImageService {
         ctx: &RequestContext,
         mut query: ImageListQuery,
     ) -> Result<Vec<Image>> {
-        authorize(
+        self.policy.authorize(
             ctx,
             Action::GetImages,
-            Target {
-                owner: ctx.project_id.as_deref(),
-            },
+            &Target::owner(ctx.project_id.as_deref()),
         )?;
         query.limit = Some(self.effective_limit(query.limit));
-        match self.repo.image_get_all(&query).await {
+        let images = match self.repo.image_get_all(&query).await {
             // A marker naming no visible image is the request's fault.
-            Err(Error::NotFound(m)) => Err(Error::InvalidInput(m)),
-            other => other,
-        }
+            Err(Error::NotFound(m)) => return Err(Error::InvalidInput(m)),
+            other => other?,
+        };
+        // As Glance: each listed image must pass `get_image` too.
+        Ok(images
+            .into_iter()
+            .filter(|image| {
+                self.policy
+                    .allows(ctx, Action::GetImage, &Target::image(ctx, image))
+            })
+            .collect())
     }
 
     /// The limit a list request ends up with.
@@ -347,13 +363,14 @@ impl ImageService {
         action: Action,
     ) -> Result<Image> {
         let image = self.load_visible(ctx, id).await?;
-        authorize(
-            ctx,
-            action,
-            Target {
-                owner: image.owner.as_deref(),
-            },
-        )?;
+        let target = Target::image(ctx, &image);
+        if let Err(refused) = self.policy.authorize(ctx, action, &target) {
+            // As Glance: refusing what the caller cannot even see is 404.
+            if !self.policy.allows(ctx, Action::GetImage, &target) {
+                return Err(Error::image_not_found(id));
+            }
+            return Err(refused);
+        }
         Ok(image)
     }
 
@@ -363,10 +380,12 @@ impl ImageService {
         visibility: Option<Visibility>,
         owner: Option<&str>,
     ) -> Result<()> {
+        let target = Target::new_image(owner, visibility);
         match visibility {
-            Some(Visibility::Public) => authorize(ctx, Action::PublicizeImage, Target { owner }),
+            Some(Visibility::Public) => self.policy.authorize(ctx, Action::PublicizeImage, &target),
             Some(Visibility::Community) => {
-                authorize(ctx, Action::CommunitizeImage, Target { owner })
+                self.policy
+                    .authorize(ctx, Action::CommunitizeImage, &target)
             }
             _ => Ok(()),
         }

@@ -4,7 +4,9 @@
 //! The identity issue replaces these defaults with an oslo.policy rule
 //! engine behind this same function; callers do not change.
 
-use glint_domain::{Error, RequestContext, Result};
+use std::collections::BTreeMap;
+
+use glint_domain::{Error, Image, RequestContext, Result, Visibility};
 
 /// The operations checked, by Glance's policy names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -20,6 +22,11 @@ pub enum Action {
     Reactivate,
     UploadImage,
     DownloadImage,
+    AddMember,
+    DeleteMember,
+    GetMember,
+    GetMembers,
+    ModifyMember,
 }
 
 impl Action {
@@ -36,34 +43,114 @@ impl Action {
             Action::Reactivate => "reactivate",
             Action::UploadImage => "upload_image",
             Action::DownloadImage => "download_image",
+            Action::AddMember => "add_member",
+            Action::DeleteMember => "delete_member",
+            Action::GetMember => "get_member",
+            Action::GetMembers => "get_members",
+            Action::ModifyMember => "modify_member",
         }
     }
 }
 
-/// What a rule may look at: the owner of the image acted on (or to be
-/// created).
-#[derive(Debug, Clone, Copy, Default)]
-pub struct Target<'a> {
-    pub owner: Option<&'a str>,
-}
+/// What a rule may look at, by the keys Glance's policy targets use:
+/// `project_id` and `owner` (the image's owner), `visibility`, `id`,
+/// `name`, `member_id` (the caller's project when it sees a shared image
+/// as a member) and the image's own properties.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Target(BTreeMap<String, String>);
 
-/// Allows or refuses `action` for `ctx` on `target` (→ 403).
-pub fn authorize(ctx: &RequestContext, action: Action, target: Target<'_>) -> Result<()> {
-    if allowed(ctx, action, target) {
-        Ok(())
-    } else {
-        Err(Error::forbidden(format!(
-            "You are not authorized to complete {} action.",
-            action.name()
-        )))
+impl Target {
+    /// The target of an operation on an image that does not exist yet, or
+    /// on the images of `owner` in general.
+    pub fn owner(owner: Option<&str>) -> Self {
+        let mut t = BTreeMap::new();
+        if let Some(owner) = owner {
+            t.insert("project_id".into(), owner.to_string());
+            t.insert("owner".into(), owner.to_string());
+        }
+        Target(t)
+    }
+
+    /// The target of an operation on an image to be created with
+    /// `visibility` (Glance's dict target for `add_image`).
+    pub fn new_image(owner: Option<&str>, visibility: Option<Visibility>) -> Self {
+        let mut t = Target::owner(owner);
+        t.0.insert(
+            "visibility".into(),
+            visibility.unwrap_or(Visibility::Private).as_str().into(),
+        );
+        t
+    }
+
+    /// The target of an operation on `image` as `ctx` sees it.
+    pub fn image(ctx: &RequestContext, image: &Image) -> Self {
+        let mut t = BTreeMap::new();
+        for (k, v) in &image.properties {
+            t.insert(k.clone(), v.clone());
+        }
+        let mut t = Target(t);
+        if let Some(owner) = &image.owner {
+            t.0.insert("project_id".into(), owner.clone());
+            t.0.insert("owner".into(), owner.clone());
+        }
+        t.0.insert("id".into(), image.id.clone());
+        t.0.insert("visibility".into(), image.visibility.as_str().into());
+        if let Some(name) = &image.name {
+            t.0.insert("name".into(), name.clone());
+        }
+        t.0.insert("status".into(), image.status.as_str().into());
+        // As Glance does: a caller who is not the owner of a shared image
+        // can only have found it as a member.
+        if image.visibility == Visibility::Shared && ctx.project_id != image.owner {
+            if let Some(project) = &ctx.project_id {
+                t.0.insert("member_id".into(), project.clone());
+            }
+        }
+        t
+    }
+
+    pub fn get(&self, key: &str) -> Option<&str> {
+        self.0.get(key).map(String::as_str)
+    }
+
+    pub fn as_map(&self) -> &BTreeMap<String, String> {
+        &self.0
     }
 }
 
-fn allowed(ctx: &RequestContext, action: Action, target: Target<'_>) -> bool {
+/// The access rules in force.
+#[derive(Debug, Clone, Default)]
+pub struct Policy {}
+
+impl Policy {
+    /// Glance's default rules.
+    pub fn glance_defaults() -> Self {
+        Policy {}
+    }
+
+    /// Allows or refuses `action` for `ctx` on `target` (→ 403).
+    pub fn authorize(&self, ctx: &RequestContext, action: Action, target: &Target) -> Result<()> {
+        if self.allows(ctx, action, target) {
+            Ok(())
+        } else {
+            Err(Error::forbidden(format!(
+                "You are not authorized to complete {} action.",
+                action.name()
+            )))
+        }
+    }
+
+    /// Whether `action` is allowed, without an error.
+    pub fn allows(&self, ctx: &RequestContext, action: Action, target: &Target) -> bool {
+        allowed(ctx, action, target)
+    }
+}
+
+fn allowed(ctx: &RequestContext, action: Action, target: &Target) -> bool {
     if ctx.is_admin {
         return true;
     }
-    let own_project = |owner: Option<&str>| match (&ctx.project_id, owner) {
+    let is_project = |key: &str| match (&ctx.project_id, target.get(key)) {
         (Some(p), Some(o)) => p == o,
         _ => false,
     };
@@ -71,13 +158,19 @@ fn allowed(ctx: &RequestContext, action: Action, target: Target<'_>) -> bool {
         Action::GetImage | Action::GetImages => ctx.has_role("reader"),
         // Whoever sees the image (checked before) may read its bytes.
         Action::DownloadImage => ctx.has_role("member"),
+        Action::GetMember | Action::GetMembers => {
+            ctx.has_role("reader") && (is_project("project_id") || is_project("member_id"))
+        }
+        Action::ModifyMember => ctx.has_role("member") && is_project("member_id"),
         Action::AddImage
         | Action::ModifyImage
         | Action::DeleteImage
         | Action::CommunitizeImage
         | Action::Deactivate
         | Action::Reactivate
-        | Action::UploadImage => ctx.has_role("member") && own_project(target.owner),
+        | Action::UploadImage
+        | Action::AddMember
+        | Action::DeleteMember => ctx.has_role("member") && is_project("project_id"),
         Action::PublicizeImage => false,
     }
 }
@@ -89,20 +182,30 @@ mod tests {
     #[test]
     fn members_change_their_own_project_images_only() {
         let ctx = RequestContext::member_of("p1");
-        let own = Target { owner: Some("p1") };
-        let other = Target { owner: Some("p2") };
-        assert!(authorize(&ctx, Action::ModifyImage, own).is_ok());
-        assert!(authorize(&ctx, Action::ModifyImage, other).is_err());
-        assert!(authorize(&ctx, Action::PublicizeImage, own).is_err());
-        assert!(authorize(&RequestContext::admin("r"), Action::PublicizeImage, other).is_ok());
+        let policy = Policy::glance_defaults();
+        let own = Target::owner(Some("p1"));
+        let other = Target::owner(Some("p2"));
+        assert!(policy.authorize(&ctx, Action::ModifyImage, &own).is_ok());
+        assert!(policy.authorize(&ctx, Action::ModifyImage, &other).is_err());
+        assert!(policy
+            .authorize(&ctx, Action::PublicizeImage, &own)
+            .is_err());
+        assert!(policy
+            .authorize(&RequestContext::admin("r"), Action::PublicizeImage, &other)
+            .is_ok());
     }
 
     #[test]
     fn readers_may_only_read() {
         let mut ctx = RequestContext::member_of("p1");
         ctx.roles = vec!["reader".into()];
-        assert!(authorize(&ctx, Action::GetImages, Target::default()).is_ok());
-        let err = authorize(&ctx, Action::AddImage, Target { owner: Some("p1") }).unwrap_err();
+        let policy = Policy::glance_defaults();
+        assert!(policy
+            .authorize(&ctx, Action::GetImages, &Target::default())
+            .is_ok());
+        let err = policy
+            .authorize(&ctx, Action::AddImage, &Target::owner(Some("p1")))
+            .unwrap_err();
         assert_eq!(
             err.message(),
             "You are not authorized to complete add_image action."

@@ -15,7 +15,15 @@ async fn services(dir: &tempfile::TempDir) -> (Services, Arc<dyn glint_db::Repos
             .unwrap(),
     );
     let stores = glint_service::stores::open(&config).await.unwrap();
-    (Services::new(Arc::new(config), repo.clone(), stores), repo)
+    (
+        Services::new(
+            Arc::new(config),
+            repo.clone(),
+            stores,
+            Arc::new(glint_service::Policy::glance_defaults()),
+        ),
+        repo,
+    )
 }
 
 #[tokio::test]

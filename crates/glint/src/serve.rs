@@ -5,7 +5,7 @@ use std::sync::Arc;
 use glint_api::AppState;
 use glint_config::Config;
 use glint_domain::Error;
-use glint_service::Services;
+use glint_service::{Policy, Services};
 
 pub enum StartError {
     /// The operator must fix the configuration (exit 2).
@@ -29,7 +29,12 @@ pub async fn run(config: Config) -> Result<(), StartError> {
     let stores = glint_service::stores::open(&config)
         .await
         .map_err(|e| StartError::Other(format!("image store: {e}")))?;
-    let services = Services::new(config.clone(), repo, stores);
+    let services = Services::new(
+        config.clone(),
+        repo,
+        stores,
+        Arc::new(Policy::glance_defaults()),
+    );
     services
         .images
         .recover()
@@ -74,7 +79,7 @@ pub async fn scrub(config: Config) -> Result<usize, StartError> {
     let stores = glint_service::stores::open(&config)
         .await
         .map_err(|e| StartError::Other(format!("image store: {e}")))?;
-    let services = Services::new(config, repo, stores);
+    let services = Services::new(config, repo, stores, Arc::new(Policy::glance_defaults()));
     services
         .images
         .scrub(false)

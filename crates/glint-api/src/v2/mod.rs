@@ -6,5 +6,6 @@ pub mod image_view;
 pub mod images;
 pub mod info;
 pub mod list_params;
+pub mod members;
 pub mod schemas;
 pub mod tags;

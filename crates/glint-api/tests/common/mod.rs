@@ -66,7 +66,12 @@ impl TestApp {
             }
         }
         let stores = glint_service::stores::open(&config).await.unwrap();
-        let services = Services::new(Arc::new(config), repo, stores);
+        let services = Services::new(
+            Arc::new(config),
+            repo,
+            stores,
+            Arc::new(glint_service::Policy::glance_defaults()),
+        );
         TestApp {
             app: glint_api::app(AppState::new(services.clone())),
             services,

@@ -85,6 +85,28 @@ pub(super) async fn update(
         .ok_or_else(|| Error::internal("member vanished after update"))
 }
 
+pub(super) async fn delete(pool: &SqlitePool, image_id: &str, member: &str) -> Result<()> {
+    let now = time::now().naive_utc();
+    let n = sqlx::query(
+        "UPDATE image_members SET deleted = 1, deleted_at = ?, updated_at = ? \
+         WHERE image_id = ? AND member = ? AND deleted = 0",
+    )
+    .bind(now)
+    .bind(now)
+    .bind(image_id)
+    .bind(member)
+    .execute(pool)
+    .await
+    .map_err(db_error)?
+    .rows_affected();
+    if n == 0 {
+        return Err(Error::not_found(format!(
+            "{member} is not a member of image {image_id}"
+        )));
+    }
+    Ok(())
+}
+
 pub(super) async fn find(
     pool: &SqlitePool,
     image_id: &str,

@@ -142,6 +142,10 @@ impl Repository for SqliteRepository {
         members::update(&self.writer, image_id, member, status).await
     }
 
+    async fn image_member_delete(&self, image_id: &str, member: &str) -> Result<()> {
+        members::delete(&self.writer, image_id, member).await
+    }
+
     async fn image_member_find(
         &self,
         image_id: &str,
