@@ -172,3 +172,27 @@ def test_protected_image_cannot_be_deleted(glance, cleanup):
     assert table(glance.run("image-show", image_id).stdout)["protected"] == "True"
     glance.run("image-update", image_id, "--protected", "False")
     glance.run("image-delete", image_id)
+
+
+def test_members_create_update_list_delete(glance, http, cleanup):
+    """`glance member-create`, `member-update`, `member-list`,
+    `member-delete`; the member project then sees the image it accepted."""
+    image = table(glance.run("image-create", "--name", unique("gl-share"),
+                             "--visibility", "shared").stdout)
+    cleanup.append(image["id"])
+    friend = unique("proj")
+    created = list_table(glance.run("member-create", image["id"], friend).stdout)
+    assert [(m["Member ID"], m["Status"]) for m in created] == [(friend, "pending")]
+    updated = list_table(glance.run("member-update", image["id"], friend, "accepted").stdout)
+    assert updated[0]["Status"] == "accepted"
+    listed = list_table(glance.run("member-list", "--image-id", image["id"]).stdout)
+    assert [(m["Image ID"], m["Member ID"], m["Status"]) for m in listed] == [
+        (image["id"], friend, "accepted")]
+    as_friend = {"X-Project-Id": friend, "X-Roles": "member,reader"}
+    seen = http.get("/v2/images", headers=as_friend).json()["images"]
+    assert image["id"] in [i["id"] for i in seen]
+    out = glance.fail("member-create", image["id"], friend)
+    assert "409" in out or "duplicated" in out, out
+    glance.run("member-delete", image["id"], friend)
+    assert list_table(glance.run("member-list", "--image-id", image["id"]).stdout) == []
+    assert http.get(f"/v2/images/{image['id']}", headers=as_friend).status_code == 404

@@ -171,3 +171,30 @@ def test_protected_image_cannot_be_deleted(sdk, cleanup):
     assert sdk.image.get_image(image.id).is_protected is True
     sdk.image.update_image(image, is_protected=False)
     sdk.image.delete_image(image)
+
+
+def test_members(sdk, http, cleanup):
+    """add_member / update_member / members / get_member / remove_member."""
+    image = sdk.image.create_image(name=unique("sdk-share"), visibility="shared",
+                                   allow_duplicates=True)
+    cleanup.append(image.id)
+    friend = unique("proj")
+    member = sdk.image.add_member(image, member=friend)
+    assert member.status == "pending"
+    assert member.member_id == friend
+    sdk.image.update_member(member, image, status="rejected")
+    assert sdk.image.get_member(friend, image).status == "rejected"
+    assert [(m.member_id, m.status) for m in sdk.image.members(image)] == [
+        (friend, "rejected")]
+    as_friend = {"X-Project-Id": friend, "X-Roles": "member,reader"}
+    rejected = http.get("/v2/images?member_status=rejected", headers=as_friend).json()
+    assert [i["id"] for i in rejected["images"]] == [image.id]
+    with pytest.raises(openstack.exceptions.ConflictException):
+        sdk.image.add_member(image, member=friend)
+    sdk.image.remove_member(friend, image)
+    assert list(sdk.image.members(image)) == []
+    private = sdk.image.create_image(name=unique("sdk-private"), visibility="private",
+                                     allow_duplicates=True)
+    cleanup.append(private.id)
+    with pytest.raises(openstack.exceptions.ForbiddenException):
+        sdk.image.add_member(private, member=friend)
