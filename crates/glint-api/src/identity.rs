@@ -9,35 +9,12 @@
 //!   project, so that CLIs work against a bare `glint serve` with a dummy
 //!   token.
 
-use axum::extract::FromRequestParts;
-use axum::http::request::Parts;
 use axum::http::HeaderMap;
 use glint_domain::{Error, RequestContext};
 use percent_encoding::percent_decode_str;
 
-use crate::error::ApiError;
-use crate::request_id::RequestId;
-
 /// The project that owns what identity-less requests create.
 pub const DEFAULT_PROJECT: &str = "default";
-
-/// The caller of a request; extract it in a handler's arguments.
-pub struct Caller(pub RequestContext);
-
-impl<S: Send + Sync> FromRequestParts<S> for Caller {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        let request_id = parts
-            .extensions
-            .get::<RequestId>()
-            .map(|r| r.0.clone())
-            .unwrap_or_else(|| format!("req-{}", uuid::Uuid::new_v4()));
-        context_from_headers(&parts.headers, request_id)
-            .map(Caller)
-            .map_err(ApiError)
-    }
-}
 
 fn header(headers: &HeaderMap, name: &str) -> Option<String> {
     headers
@@ -72,6 +49,7 @@ pub fn context_from_headers(
             project_id: Some(DEFAULT_PROJECT.to_string()),
             roles: expand_roles(["admin"]),
             is_admin: true,
+            ..RequestContext::default()
         });
     }
     let named: Vec<String> = roles_header
@@ -88,6 +66,7 @@ pub fn context_from_headers(
         project_id: project,
         roles,
         is_admin,
+        ..RequestContext::default()
     })
 }
 

@@ -7,6 +7,7 @@
 
 #![recursion_limit = "256"]
 
+pub mod auth;
 pub mod error;
 pub mod identity;
 pub mod links;

@@ -11,7 +11,7 @@ use tower::Layer;
 use crate::error::{self, error_response};
 use crate::state::AppState;
 use crate::v2::{image_actions, image_data, images, info, members, schemas, tags};
-use crate::{request_id, versions};
+use crate::{auth, request_id, versions};
 
 fn routes() -> Router<AppState> {
     Router::new()
@@ -71,7 +71,10 @@ async fn not_found() -> Response {
 /// The whole application: version negotiation rewrites the path before
 /// routing; every response gets a request id and a rendered error body.
 pub fn app(state: AppState) -> Router {
-    let routed = routes().fallback(not_found).with_state(state.clone());
+    let routed = routes()
+        .layer(from_fn_with_state(state.clone(), auth::authenticate))
+        .fallback(not_found)
+        .with_state(state.clone());
     let negotiated = from_fn_with_state(state, versions::negotiate).layer(routed);
     Router::new()
         .fallback_service(negotiated)

@@ -5,17 +5,26 @@ use std::sync::Arc;
 use glint_config::Config;
 use glint_service::Services;
 
+use crate::auth::Authenticator;
+
 #[derive(Clone)]
 pub struct AppState {
     pub services: Services,
     pub config: Arc<Config>,
+    pub auth: Authenticator,
 }
 
 impl AppState {
+    /// State for a server that trusts identity headers (noauth).
     pub fn new(services: Services) -> Self {
+        Self::with_auth(services, Authenticator::Noauth)
+    }
+
+    pub fn with_auth(services: Services, auth: Authenticator) -> Self {
         AppState {
             config: services.config.clone(),
             services,
+            auth,
         }
     }
 }

@@ -27,6 +27,37 @@ impl fmt::Display for ConfigError {
 
 impl std::error::Error for ConfigError {}
 
+/// `[keystone_authtoken]`: how to validate tokens with Keystone.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeystoneAuthtoken {
+    /// The identity v3 endpoint, without a trailing slash.
+    pub auth_url: String,
+    pub www_authenticate_uri: String,
+    pub username: String,
+    pub password: String,
+    pub project_name: String,
+    pub user_domain_name: String,
+    pub project_domain_name: String,
+    pub user_domain_id: Option<String>,
+    pub project_domain_id: Option<String>,
+    pub token_cache_time: u64,
+    pub http_connect_timeout: u64,
+    pub service_token_roles: Vec<String>,
+    pub service_token_roles_required: bool,
+}
+
+/// `[oslo_policy]` and property protections.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PolicyConfig {
+    /// The policy file; `None` when the default name does not exist.
+    pub policy_file: Option<PathBuf>,
+    pub enforce_scope: bool,
+    pub enforce_new_defaults: bool,
+    pub property_protection_file: Option<PathBuf>,
+    /// `roles` or `policies`.
+    pub property_protection_rule_format: String,
+}
+
 /// One named store from `enabled_backends` and its section.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoreConfig {
@@ -75,6 +106,9 @@ pub struct Config {
     pub default_store: Option<String>,
     /// `[paste_deploy] flavor`: `None`/`noauth` trust identity headers.
     pub auth_flavor: Option<String>,
+    /// Set when the flavor is keystone.
+    pub keystone: Option<KeystoneAuthtoken>,
+    pub policy: PolicyConfig,
     /// Warnings produced while loading (unknown options…), for logging.
     pub warnings: Vec<String>,
 }
@@ -91,10 +125,16 @@ impl Config {
             .map_err(|e| ConfigError(format!("cannot read {}: {e}", path.display())))?;
         let ini =
             IniFile::parse(&text).map_err(|e| ConfigError(format!("{}: {e}", path.display())))?;
-        Self::from_ini(&ini)
+        Self::read(&ini, path.parent())
     }
 
     pub fn from_ini(ini: &IniFile) -> Result<Self, ConfigError> {
+        Self::read(ini, None)
+    }
+
+    /// Reads `ini`; relative file names in it are looked up in `beside`
+    /// (the configuration file's folder) first, as oslo.config does.
+    fn read(ini: &IniFile, beside: Option<&Path>) -> Result<Self, ConfigError> {
         let r = Reader { ini };
         let mut warnings = Vec::new();
         let stores = read_stores(ini, &data_dir_of(ini))?;
@@ -172,6 +212,11 @@ impl Config {
                 )));
             }
         }
+        let keystone = match auth_flavor.as_deref() {
+            Some(f) if f.starts_with("keystone") => Some(read_keystone(&r)?),
+            _ => None,
+        };
+        let policy = read_policy(&r, beside)?;
         let user_storage_quota = parse_byte_size(&r.string("DEFAULT", "user_storage_quota")?)
             .ok_or_else(|| {
                 ConfigError(format!(
@@ -208,6 +253,8 @@ impl Config {
             filesystem_store_datadir,
             hashing_algorithm,
             auth_flavor,
+            keystone,
+            policy,
             warnings,
         })
     }
@@ -220,6 +267,109 @@ impl Config {
             format!("{}:{}", self.bind_host, self.bind_port)
         }
     }
+}
+
+fn read_keystone(r: &Reader<'_>) -> Result<KeystoneAuthtoken, ConfigError> {
+    const S: &str = "keystone_authtoken";
+    let auth_url = r.string(S, "auth_url")?.trim_end_matches('/').to_string();
+    if auth_url.is_empty() {
+        return Err(ConfigError(
+            "[paste_deploy] flavor = keystone needs [keystone_authtoken] auth_url".into(),
+        ));
+    }
+    if !auth_url.starts_with("http://") {
+        return Err(ConfigError(format!(
+            "[keystone_authtoken] auth_url '{auth_url}': only http:// Keystone endpoints are supported yet"
+        )));
+    }
+    for key in ["username", "password", "project_name"] {
+        if r.string(S, key)?.is_empty() {
+            return Err(ConfigError(format!(
+                "[keystone_authtoken] {key} is required with [paste_deploy] flavor = keystone"
+            )));
+        }
+    }
+    let www = r.string(S, "www_authenticate_uri")?;
+    let non_empty = |v: String| Some(v).filter(|v| !v.is_empty());
+    Ok(KeystoneAuthtoken {
+        www_authenticate_uri: if www.is_empty() {
+            auth_url.clone()
+        } else {
+            www
+        },
+        auth_url,
+        username: r.string(S, "username")?,
+        password: r.string(S, "password")?,
+        project_name: r.string(S, "project_name")?,
+        user_domain_name: r.string(S, "user_domain_name")?,
+        project_domain_name: r.string(S, "project_domain_name")?,
+        user_domain_id: non_empty(r.string(S, "user_domain_id")?),
+        project_domain_id: non_empty(r.string(S, "project_domain_id")?),
+        token_cache_time: r.u64(S, "token_cache_time")?.unwrap_or(300),
+        http_connect_timeout: r.u64(S, "http_connect_timeout")?.unwrap_or(10).max(1),
+        service_token_roles: r
+            .string(S, "service_token_roles")?
+            .split(',')
+            .map(|s| s.trim().to_ascii_lowercase())
+            .filter(|s| !s.is_empty())
+            .collect(),
+        service_token_roles_required: r.bool(S, "service_token_roles_required")?,
+    })
+}
+
+fn read_policy(r: &Reader<'_>, beside: Option<&Path>) -> Result<PolicyConfig, ConfigError> {
+    let locate = |name: &str| -> Option<PathBuf> {
+        if name.is_empty() {
+            return None;
+        }
+        let path = PathBuf::from(name);
+        if path.is_absolute() {
+            return Some(path);
+        }
+        match beside {
+            Some(dir) if dir.join(&path).exists() => Some(dir.join(&path)),
+            _ => Some(path),
+        }
+    };
+    // Like oslo.policy: an explicit file must exist; the default name is
+    // used only when it sits beside the configuration file.
+    let policy_file = match r.ini.get("oslo_policy", "policy_file") {
+        Some(name) => match locate(name) {
+            Some(p) if p.exists() => Some(p),
+            Some(p) => {
+                return Err(ConfigError(format!(
+                    "[oslo_policy] policy_file {} does not exist",
+                    p.display()
+                )))
+            }
+            None => None,
+        },
+        None => beside
+            .map(|dir| dir.join(r.string("oslo_policy", "policy_file").unwrap_or_default()))
+            .filter(|p| p.is_file()),
+    };
+    let property_protection_file = locate(&r.string("DEFAULT", "property_protection_file")?);
+    if let Some(p) = &property_protection_file {
+        if !p.exists() {
+            return Err(ConfigError(format!(
+                "[DEFAULT] property_protection_file {} does not exist",
+                p.display()
+            )));
+        }
+    }
+    let format = r.string("DEFAULT", "property_protection_rule_format")?;
+    if !["roles", "policies"].contains(&format.as_str()) {
+        return Err(ConfigError(format!(
+            "invalid value for [DEFAULT] property_protection_rule_format: '{format}' (expected roles or policies)"
+        )));
+    }
+    Ok(PolicyConfig {
+        policy_file,
+        enforce_scope: r.bool("oslo_policy", "enforce_scope")?,
+        enforce_new_defaults: r.bool("oslo_policy", "enforce_new_defaults")?,
+        property_protection_file,
+        property_protection_rule_format: format,
+    })
 }
 
 fn data_dir_of(ini: &IniFile) -> PathBuf {

@@ -1,7 +1,7 @@
 //! Who is asking: the identity a request carries into the services.
 
 /// The caller of one request, as the auth layer established it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RequestContext {
     pub request_id: String,
     pub user_id: Option<String>,
@@ -9,7 +9,24 @@ pub struct RequestContext {
     pub project_id: Option<String>,
     /// Role names, already expanded by implication (admin ⊃ member ⊃ reader).
     pub roles: Vec<String>,
+    /// Whether the `context_is_admin` rule holds for the caller.
     pub is_admin: bool,
+    pub user_domain_id: Option<String>,
+    pub project_domain_id: Option<String>,
+    /// Set for a domain-scoped token.
+    pub domain_id: Option<String>,
+    /// Set for a system-scoped token (`all`).
+    pub system_scope: Option<String>,
+    /// The service that forwarded the request (`X-Service-Token`), if any.
+    pub service: Option<ServiceIdentity>,
+}
+
+/// Who a service token belongs to.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ServiceIdentity {
+    pub user_id: Option<String>,
+    pub project_id: Option<String>,
+    pub roles: Vec<String>,
 }
 
 impl RequestContext {
@@ -25,6 +42,7 @@ impl RequestContext {
             project_id: None,
             roles: vec!["admin".into(), "member".into(), "reader".into()],
             is_admin: true,
+            ..RequestContext::default()
         }
     }
 
@@ -36,6 +54,7 @@ impl RequestContext {
             project_id: Some(project.to_string()),
             roles: vec!["member".into(), "reader".into()],
             is_admin: false,
+            ..RequestContext::default()
         }
     }
 }

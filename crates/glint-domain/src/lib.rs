@@ -12,7 +12,7 @@ pub mod image_rules;
 pub mod member;
 pub mod time;
 
-pub use context::RequestContext;
+pub use context::{RequestContext, ServiceIdentity};
 pub use error::{Error, Result};
 pub use image::{
     Image, ImageLocation, ImageStatus, ImageUpdate, LocationStatus, NewImage, Visibility,

@@ -128,6 +128,13 @@ impl Policy {
         Policy {}
     }
 
+    /// Fills in what the rules derive from an authenticated identity:
+    /// whether `context_is_admin` holds.
+    pub fn complete(&self, mut ctx: RequestContext) -> RequestContext {
+        ctx.is_admin = ctx.has_role("admin");
+        ctx
+    }
+
     /// Allows or refuses `action` for `ctx` on `target` (→ 403).
     pub fn authorize(&self, ctx: &RequestContext, action: Action, target: &Target) -> Result<()> {
         if self.allows(ctx, action, target) {

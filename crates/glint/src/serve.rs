@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use glint_api::auth::Authenticator;
 use glint_api::AppState;
 use glint_config::Config;
 use glint_domain::Error;
@@ -14,12 +15,14 @@ pub enum StartError {
 }
 
 pub async fn run(config: Config) -> Result<(), StartError> {
-    if matches!(config.auth_flavor.as_deref(), Some(f) if f.starts_with("keystone")) {
-        return Err(StartError::Config(
-            "[paste_deploy] flavor = keystone is not available yet; use noauth".into(),
-        ));
-    }
     let config = Arc::new(config);
+    let auth = match &config.keystone {
+        Some(settings) => {
+            tracing::info!(auth_url = %settings.auth_url, "validating tokens with Keystone");
+            Authenticator::Keystone(Arc::new(glint_keystone::Keystone::new(settings.clone())))
+        }
+        None => Authenticator::Noauth,
+    };
     let repo = glint_db::open(&config.database_connection)
         .await
         .map_err(|e| match e {
@@ -43,7 +46,7 @@ pub async fn run(config: Config) -> Result<(), StartError> {
     if config.delayed_delete && config.scrubber_interval > 0 {
         spawn_scrubber(services.images.clone(), config.scrubber_interval);
     }
-    let app = glint_api::app(AppState::new(services));
+    let app = glint_api::app(AppState::with_auth(services, auth));
 
     let address = config.bind_address();
     let listener = tokio::net::TcpListener::bind(&address)

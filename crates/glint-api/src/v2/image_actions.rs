@@ -3,8 +3,8 @@
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 
+use crate::auth::Caller;
 use crate::error::ApiResult;
-use crate::identity::Caller;
 use crate::state::AppState;
 
 /// `POST …/actions/deactivate` — active → deactivated. 204; 400 when the

@@ -10,8 +10,8 @@ use futures_util::TryStreamExt;
 use glint_domain::Error;
 use glint_service::image_data::{ImageData, RangeRequest};
 
+use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
-use crate::identity::Caller;
 use crate::media_type;
 use crate::state::AppState;
 

@@ -11,8 +11,8 @@ use glint_domain::Error;
 use glint_service::image_patch::{self, Dialect};
 use serde_json::{Map, Value};
 
+use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
-use crate::identity::Caller;
 use crate::links::base_url;
 use crate::media_type;
 use crate::state::AppState;

@@ -8,8 +8,8 @@ use axum::Json;
 use glint_domain::{Error, ImageMember};
 use serde_json::{json, Value};
 
+use crate::auth::Caller;
 use crate::error::ApiResult;
-use crate::identity::Caller;
 use crate::state::AppState;
 
 fn member_json(m: &ImageMember) -> Value {

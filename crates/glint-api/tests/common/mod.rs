@@ -66,6 +66,12 @@ impl TestApp {
             }
         }
         let stores = glint_service::stores::open(&config).await.unwrap();
+        let auth = match &config.keystone {
+            Some(k) => glint_api::auth::Authenticator::Keystone(Arc::new(
+                glint_keystone::Keystone::new(k.clone()),
+            )),
+            None => glint_api::auth::Authenticator::Noauth,
+        };
         let services = Services::new(
             Arc::new(config),
             repo,
@@ -73,7 +79,7 @@ impl TestApp {
             Arc::new(glint_service::Policy::glance_defaults()),
         );
         TestApp {
-            app: glint_api::app(AppState::new(services.clone())),
+            app: glint_api::app(AppState::with_auth(services.clone(), auth)),
             services,
             _dir: dir,
         }

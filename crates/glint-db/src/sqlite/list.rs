@@ -65,11 +65,9 @@ pub(super) async fn image_get_all(pool: &SqlitePool, query: &ImageListQuery) -> 
 async fn load_marker(pool: &SqlitePool, query: &ImageListQuery, id: &str) -> Result<Image> {
     let image = images::get(pool, id, query.include_deleted).await?;
     let ctx = RequestContext {
-        request_id: String::new(),
-        user_id: None,
         project_id: query.viewer.project_id.clone(),
-        roles: vec![],
         is_admin: query.viewer.is_admin,
+        ..RequestContext::default()
     };
     let is_member = match (&ctx.project_id, image.visibility) {
         (Some(project), Visibility::Shared) => !members::find(pool, &image.id, Some(project), None)

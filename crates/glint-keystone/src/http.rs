@@ -1,0 +1,100 @@
+//! A small JSON-over-HTTP client for Keystone's API, with a deadline on
+//! every call.
+
+use std::time::Duration;
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper::header::{HeaderName, HeaderValue, CONTENT_TYPE};
+use hyper::{HeaderMap, Method, Request, StatusCode};
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::TokioExecutor;
+use serde_json::Value;
+
+/// Keystone could not be asked (down, slow, or answering garbage).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unreachable(pub String);
+
+pub struct Response {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Value,
+}
+
+#[derive(Clone)]
+pub struct HttpClient {
+    client: Client<HttpConnector, Full<Bytes>>,
+    timeout: Duration,
+}
+
+impl HttpClient {
+    pub fn new(timeout: Duration) -> Self {
+        let mut connector = HttpConnector::new();
+        connector.set_connect_timeout(Some(timeout));
+        connector.set_nodelay(true);
+        HttpClient {
+            client: Client::builder(TokioExecutor::new())
+                .pool_idle_timeout(Duration::from_secs(30))
+                .build(connector),
+            timeout,
+        }
+    }
+
+    /// Sends a request; any status is a `Response`, only transport failures
+    /// are `Unreachable`.
+    pub async fn send(
+        &self,
+        method: Method,
+        url: &str,
+        headers: &[(&'static str, &str)],
+        body: Option<&Value>,
+    ) -> Result<Response, Unreachable> {
+        let mut builder = Request::builder()
+            .method(method)
+            .uri(url)
+            .header("accept", "application/json")
+            .header("user-agent", "glint-keystone");
+        for (name, value) in headers {
+            let value = HeaderValue::from_str(value)
+                .map_err(|_| Unreachable(format!("header {name} has a value HTTP cannot carry")))?;
+            builder = builder.header(HeaderName::from_static(name), value);
+        }
+        let payload = match body {
+            Some(json) => {
+                builder = builder.header(CONTENT_TYPE, "application/json");
+                Bytes::from(json.to_string())
+            }
+            None => Bytes::new(),
+        };
+        let request = builder
+            .body(Full::new(payload))
+            .map_err(|e| Unreachable(format!("bad request to {url}: {e}")))?;
+        let exchange = async {
+            let response = self
+                .client
+                .request(request)
+                .await
+                .map_err(|e| Unreachable(format!("{url}: {e}")))?;
+            let (parts, body) = response.into_parts();
+            let bytes = body
+                .collect()
+                .await
+                .map_err(|e| Unreachable(format!("{url}: reading the answer: {e}")))?
+                .to_bytes();
+            let body = if bytes.is_empty() {
+                Value::Null
+            } else {
+                serde_json::from_slice(&bytes).unwrap_or(Value::Null)
+            };
+            Ok(Response {
+                status: parts.status,
+                headers: parts.headers,
+                body,
+            })
+        };
+        tokio::time::timeout(self.timeout, exchange)
+            .await
+            .map_err(|_| Unreachable(format!("{url}: no answer within {:?}", self.timeout)))?
+    }
+}
