@@ -57,6 +57,7 @@ fn routes() -> Router<AppState> {
         )
         // Discovery of stores
         .route("/v2/info/stores", get(info::stores))
+        .route("/v2/info/usage", get(info::usage))
         // Schemas
         .route("/v2/schemas/image", get(schemas::image))
         .route("/v2/schemas/images", get(schemas::images))

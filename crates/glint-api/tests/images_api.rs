@@ -582,3 +582,11 @@ async fn schemas_carry_the_configured_formats() {
     let images = app.get(As::Anonymous, "/v2/schemas/images").await.json();
     assert_eq!(images["properties"]["images"]["items"], image);
 }
+
+#[tokio::test]
+async fn usage_is_empty_without_keystone_limits() {
+    let app = TestApp::new().await;
+    let r = app.get(P1, "/v2/info/usage").await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(r.json(), json!({"usage": {}}));
+}

@@ -46,6 +46,22 @@ pub struct KeystoneAuthtoken {
     pub service_token_roles_required: bool,
 }
 
+/// `use_keystone_limits` and `[oslo_limit]`: where unified limits come
+/// from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeystoneLimits {
+    pub endpoint_id: String,
+    pub auth_url: String,
+    pub username: String,
+    pub password: String,
+    pub user_domain_name: String,
+    pub user_domain_id: Option<String>,
+    /// `Some("all")` for a system-scoped token.
+    pub system_scope: Option<String>,
+    pub project_name: Option<String>,
+    pub project_domain_name: String,
+}
+
 /// `[oslo_policy]` and property protections.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PolicyConfig {
@@ -108,6 +124,8 @@ pub struct Config {
     pub auth_flavor: Option<String>,
     /// Set when the flavor is keystone.
     pub keystone: Option<KeystoneAuthtoken>,
+    /// Set when `use_keystone_limits` is on.
+    pub keystone_limits: Option<KeystoneLimits>,
     pub policy: PolicyConfig,
     /// Warnings produced while loading (unknown options…), for logging.
     pub warnings: Vec<String>,
@@ -217,6 +235,11 @@ impl Config {
             _ => None,
         };
         let policy = read_policy(&r, beside)?;
+        let keystone_limits = if r.bool("DEFAULT", "use_keystone_limits")? {
+            Some(read_keystone_limits(&r, keystone.as_ref())?)
+        } else {
+            None
+        };
         let user_storage_quota = parse_byte_size(&r.string("DEFAULT", "user_storage_quota")?)
             .ok_or_else(|| {
                 ConfigError(format!(
@@ -254,6 +277,7 @@ impl Config {
             hashing_algorithm,
             auth_flavor,
             keystone,
+            keystone_limits,
             policy,
             warnings,
         })
@@ -314,6 +338,54 @@ fn read_keystone(r: &Reader<'_>) -> Result<KeystoneAuthtoken, ConfigError> {
             .filter(|s| !s.is_empty())
             .collect(),
         service_token_roles_required: r.bool(S, "service_token_roles_required")?,
+    })
+}
+
+fn read_keystone_limits(
+    r: &Reader<'_>,
+    authtoken: Option<&KeystoneAuthtoken>,
+) -> Result<KeystoneLimits, ConfigError> {
+    const S: &str = "oslo_limit";
+    let non_empty = |v: String| Some(v).filter(|v| !v.is_empty());
+    let endpoint_id = non_empty(r.string(S, "endpoint_id")?).ok_or_else(|| {
+        ConfigError("use_keystone_limits = true needs [oslo_limit] endpoint_id".into())
+    })?;
+    let auth_url = non_empty(r.string(S, "auth_url")?)
+        .or_else(|| authtoken.map(|k| k.auth_url.clone()))
+        .ok_or_else(|| {
+            ConfigError("use_keystone_limits = true needs [oslo_limit] auth_url".into())
+        })?
+        .trim_end_matches('/')
+        .to_string();
+    if !auth_url.starts_with("http://") {
+        return Err(ConfigError(format!(
+            "[oslo_limit] auth_url '{auth_url}': only http:// Keystone endpoints are supported yet"
+        )));
+    }
+    for key in ["username", "password"] {
+        if r.string(S, key)?.is_empty() {
+            return Err(ConfigError(format!(
+                "use_keystone_limits = true needs [oslo_limit] {key}"
+            )));
+        }
+    }
+    let system_scope = non_empty(r.string(S, "system_scope")?);
+    let project_name = non_empty(r.string(S, "project_name")?);
+    if system_scope.is_none() && project_name.is_none() {
+        return Err(ConfigError(
+            "[oslo_limit] needs system_scope = all or a project_name".into(),
+        ));
+    }
+    Ok(KeystoneLimits {
+        endpoint_id,
+        auth_url,
+        username: r.string(S, "username")?,
+        password: r.string(S, "password")?,
+        user_domain_name: r.string(S, "user_domain_name")?,
+        user_domain_id: non_empty(r.string(S, "user_domain_id")?),
+        system_scope,
+        project_name,
+        project_domain_name: r.string(S, "project_domain_name")?,
     })
 }
 

@@ -13,7 +13,7 @@ use glint_domain::image_query::{
 };
 use glint_domain::{
     time, Error, Image, ImageLocation, ImageStatus, ImageUpdate, LocationStatus, MemberStatus,
-    NewImage, Visibility,
+    NewImage, OwnerUsage, Visibility,
 };
 
 use crate::Repository;
@@ -39,7 +39,7 @@ macro_rules! repository_conformance {
             list_pages_through_every_sort_order,
             list_marker_must_be_visible,
             locations_are_recorded_and_scrubbed,
-            owner_storage_used_sums_live_images
+            owner_usage_counts_live_images
         );
     };
     (@each $make:expr; $($name:ident),*) => {
@@ -729,16 +729,31 @@ pub async fn locations_are_recorded_and_scrubbed(repo: &dyn Repository) {
     ));
 }
 
-pub async fn owner_storage_used_sums_live_images(repo: &dyn Repository) {
-    for size in [Some(100), Some(50), None] {
+pub async fn owner_usage_counts_live_images(repo: &dyn Repository) {
+    for (size, status) in [
+        (Some(100), ImageStatus::Active),
+        (Some(50), ImageStatus::Active),
+        (None, ImageStatus::Queued),
+        (None, ImageStatus::Saving),
+        (Some(7), ImageStatus::Uploading),
+        (Some(5), ImageStatus::Importing),
+    ] {
         let mut img = new_image("quota-owner", None, Visibility::Private);
         img.size = size;
+        img.status = status;
         repo.image_create(&img).await.unwrap();
     }
     let mut gone = new_image("quota-owner", None, Visibility::Private);
     gone.size = Some(1000);
     let gone = repo.image_create(&gone).await.unwrap();
     repo.image_destroy(&gone.id).await.unwrap();
-    assert_eq!(repo.owner_storage_used("quota-owner").await.unwrap(), 150);
-    assert_eq!(repo.owner_storage_used("nobody").await.unwrap(), 0);
+    let usage = repo.owner_usage("quota-owner").await.unwrap();
+    assert_eq!(usage.stored_bytes, 162);
+    assert_eq!(usage.staged_bytes, 12);
+    assert_eq!(usage.image_count, 6);
+    assert_eq!(usage.uploading_count, 3);
+    assert_eq!(
+        repo.owner_usage("nobody").await.unwrap(),
+        OwnerUsage::default()
+    );
 }

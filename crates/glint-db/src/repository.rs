@@ -4,7 +4,8 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use glint_domain::image_query::ImageListQuery;
 use glint_domain::{
-    Image, ImageLocation, ImageMember, ImageUpdate, LocationStatus, MemberStatus, Result,
+    Image, ImageLocation, ImageMember, ImageUpdate, LocationStatus, MemberStatus, OwnerUsage,
+    Result,
 };
 
 /// The image catalog's storage. Operations mirror Glance's registry driver
@@ -82,6 +83,7 @@ pub trait Repository: Send + Sync + 'static {
         deleted_before: DateTime<Utc>,
     ) -> Result<Vec<(String, ImageLocation)>>;
 
-    /// Total size of the live images an owner has, for `user_storage_quota`.
-    async fn owner_storage_used(&self, owner: &str) -> Result<i64>;
+    /// What an owner's live images use, for `user_storage_quota` and
+    /// unified limits.
+    async fn owner_usage(&self, owner: &str) -> Result<OwnerUsage>;
 }

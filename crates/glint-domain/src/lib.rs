@@ -11,6 +11,7 @@ pub mod image_query;
 pub mod image_rules;
 pub mod member;
 pub mod time;
+pub mod usage;
 
 pub use context::{RequestContext, ServiceIdentity};
 pub use error::{Error, Result};
@@ -18,3 +19,4 @@ pub use image::{
     Image, ImageLocation, ImageStatus, ImageUpdate, LocationStatus, NewImage, Visibility,
 };
 pub use member::{ImageMember, MemberStatus};
+pub use usage::OwnerUsage;

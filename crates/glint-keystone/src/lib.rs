@@ -10,25 +10,24 @@
 //!   their expiry), so a revocation takes effect within that time.
 
 mod cache;
-mod http;
+pub mod http;
+pub mod limits;
+pub mod session;
 pub mod token;
 
 use std::time::Duration;
 
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use glint_config::KeystoneAuthtoken;
 use hyper::{Method, StatusCode};
-use serde_json::json;
-use tokio::sync::Mutex;
 
 use cache::TokenCache;
 use http::{HttpClient, Unreachable};
+use session::{Credentials, Domain, Scope, Session};
 pub use token::TokenInfo;
 
 /// Most validated tokens remembered at once.
 const CACHE_CAPACITY: usize = 10_000;
-/// The service's own token is renewed this long before it expires.
-const RENEW_MARGIN_SECONDS: i64 = 120;
 
 /// Why a request could not be authenticated.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -47,24 +46,32 @@ pub struct Authenticated {
     pub service: Option<TokenInfo>,
 }
 
-struct ServiceToken {
-    id: String,
-    expires_at: DateTime<Utc>,
-}
-
 pub struct Keystone {
     settings: KeystoneAuthtoken,
-    http: HttpClient,
+    session: Session,
     cache: TokenCache,
-    own_token: Mutex<Option<ServiceToken>>,
 }
 
 impl Keystone {
     pub fn new(settings: KeystoneAuthtoken) -> Self {
+        let http = HttpClient::new(Duration::from_secs(settings.http_connect_timeout));
+        let domain = |id: &Option<String>, name: &str| match id {
+            Some(id) => Domain::Id(id.clone()),
+            None => Domain::Name(name.to_string()),
+        };
+        let credentials = Credentials {
+            auth_url: settings.auth_url.clone(),
+            username: settings.username.clone(),
+            password: settings.password.clone(),
+            user_domain: domain(&settings.user_domain_id, &settings.user_domain_name),
+            scope: Scope::Project {
+                name: settings.project_name.clone(),
+                domain: domain(&settings.project_domain_id, &settings.project_domain_name),
+            },
+        };
         Keystone {
-            http: HttpClient::new(Duration::from_secs(settings.http_connect_timeout)),
+            session: Session::new(http, credentials),
             cache: TokenCache::new(settings.token_cache_time, CACHE_CAPACITY),
-            own_token: Mutex::new(None),
             settings,
         }
     }
@@ -111,10 +118,11 @@ impl Keystone {
         }
         let mut renewed = false;
         loop {
-            let own = self.own_token(renewed).await?;
+            let own = self.session.token(renewed).await?;
             let url = format!("{}/auth/tokens", self.settings.auth_url);
             let response = self
-                .http
+                .session
+                .http()
                 .send(
                     Method::GET,
                     &url,
@@ -140,7 +148,6 @@ impl Keystone {
                 }
                 StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN if !renewed => {
                     // Our own token was revoked or expired early: renew once.
-                    self.forget_own_token().await;
                     renewed = true;
                 }
                 status => {
@@ -150,74 +157,6 @@ impl Keystone {
                 }
             }
         }
-    }
-
-    async fn forget_own_token(&self) {
-        *self.own_token.lock().await = None;
-    }
-
-    /// The image service's own token, fetched or renewed as needed.
-    async fn own_token(&self, force: bool) -> Result<String, AuthFailure> {
-        let mut slot = self.own_token.lock().await;
-        let margin = chrono::Duration::seconds(RENEW_MARGIN_SECONDS);
-        if let Some(t) = slot.as_ref() {
-            if !force && t.expires_at - margin > Utc::now() {
-                return Ok(t.id.clone());
-            }
-        }
-        let fresh = self.issue_own_token().await?;
-        let id = fresh.id.clone();
-        *slot = Some(fresh);
-        Ok(id)
-    }
-
-    async fn issue_own_token(&self) -> Result<ServiceToken, AuthFailure> {
-        let s = &self.settings;
-        let domain = |id: &Option<String>, name: &str| match id {
-            Some(id) => json!({"id": id}),
-            None => json!({"name": name}),
-        };
-        let body = json!({"auth": {
-            "identity": {
-                "methods": ["password"],
-                "password": {"user": {
-                    "name": s.username,
-                    "domain": domain(&s.user_domain_id, &s.user_domain_name),
-                    "password": s.password,
-                }}
-            },
-            "scope": {"project": {
-                "name": s.project_name,
-                "domain": domain(&s.project_domain_id, &s.project_domain_name),
-            }}
-        }});
-        let url = format!("{}/auth/tokens", s.auth_url);
-        let response = self
-            .http
-            .send(Method::POST, &url, &[], Some(&body))
-            .await
-            .map_err(unavailable)?;
-        if response.status != StatusCode::CREATED && response.status != StatusCode::OK {
-            tracing::error!(
-                status = %response.status,
-                user = %s.username,
-                "Keystone refused the image service's own credentials ([keystone_authtoken])"
-            );
-            return Err(AuthFailure::Unavailable(format!(
-                "Keystone answered {} to the service's own credentials",
-                response.status
-            )));
-        }
-        let id = response
-            .headers
-            .get("x-subject-token")
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_string)
-            .ok_or_else(|| AuthFailure::Unavailable("Keystone issued no token".into()))?;
-        let expires_at = token::parse(&response.body)
-            .map(|t| t.expires_at)
-            .unwrap_or_else(|| Utc::now() + chrono::Duration::minutes(5));
-        Ok(ServiceToken { id, expires_at })
     }
 }
 

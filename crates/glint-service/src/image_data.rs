@@ -12,6 +12,7 @@ use glint_store::{ByteRange, ByteStream};
 use crate::hashing::hashing_stream;
 use crate::images::ImageService;
 use crate::policy::{Action, Target};
+use crate::unified_limits::{size_delta, Resource};
 
 /// What a download answers with.
 pub enum ImageData {
@@ -78,6 +79,17 @@ impl ImageService {
         store_id: Option<&str>,
     ) -> Result<Image> {
         let image = self.load_mutable(ctx, id, Action::UploadImage).await?;
+        self.limits
+            .enforce(
+                ctx.project_id.as_deref(),
+                &[
+                    (Resource::ImageSizeTotal, size_delta(content_length)),
+                    // Glance checks with this image already `saving`; it
+                    // is not yet, so it counts as the delta.
+                    (Resource::ImageCountUploading, 1),
+                ],
+            )
+            .await?;
         let store = self.stores.pick(store_id)?.clone();
         if image.status != ImageStatus::Queued {
             return Err(saving_not_allowed(image.status));
@@ -322,7 +334,7 @@ impl ImageService {
             });
         }
         let used = match &image.owner {
-            Some(owner) => self.repo.owner_storage_used(owner).await?.max(0) as u64,
+            Some(owner) => self.repo.owner_usage(owner).await?.stored_bytes,
             None => 0,
         };
         let remaining = quota.saturating_sub(used);

@@ -16,6 +16,7 @@ use serde_json::{Map, Value};
 use crate::image_patch::{Dialect, OpKind, PatchOp};
 use crate::image_values::{self, Written};
 use crate::policy::{Action, Policy, Target};
+use crate::unified_limits::{Resource, UnifiedLimits};
 
 #[derive(Clone)]
 pub struct ImageService {
@@ -23,6 +24,7 @@ pub struct ImageService {
     pub(crate) repo: Arc<dyn Repository>,
     pub(crate) stores: Stores,
     pub(crate) policy: Arc<Policy>,
+    pub(crate) limits: UnifiedLimits,
 }
 
 impl ImageService {
@@ -31,13 +33,20 @@ impl ImageService {
         repo: Arc<dyn Repository>,
         stores: Stores,
         policy: Arc<Policy>,
+        limits: UnifiedLimits,
     ) -> Self {
         ImageService {
             config,
             repo,
             stores,
             policy,
+            limits,
         }
+    }
+
+    /// Keystone's unified limits (empty when off).
+    pub fn limits(&self) -> &UnifiedLimits {
+        &self.limits
     }
 
     /// The access rules in force.
@@ -75,6 +84,9 @@ impl ImageService {
             Action::AddImage,
             &Target::new_image(owner.as_deref(), visibility),
         )?;
+        self.limits
+            .enforce(ctx.project_id.as_deref(), &[(Resource::ImageCountTotal, 1)])
+            .await?;
 
         let mut id = None;
         let mut new = NewImage {

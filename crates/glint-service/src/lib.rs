@@ -10,6 +10,7 @@ pub mod images;
 pub mod members;
 pub mod policy;
 pub mod stores;
+pub mod unified_limits;
 
 use std::sync::Arc;
 
@@ -20,6 +21,7 @@ use glint_store::Stores;
 pub use images::ImageService;
 pub use members::MemberService;
 pub use policy::Policy;
+pub use unified_limits::{LimitSource, UnifiedLimits};
 
 /// Everything a request handler needs, built once at start-up.
 #[derive(Clone)]
@@ -36,7 +38,19 @@ impl Services {
         stores: Stores,
         policy: Arc<Policy>,
     ) -> Self {
-        let images = ImageService::new(config.clone(), repo.clone(), stores, policy);
+        Self::with_limits(config, repo, stores, policy, None)
+    }
+
+    /// Services that also enforce Keystone's unified limits from `limits`.
+    pub fn with_limits(
+        config: Arc<Config>,
+        repo: Arc<dyn Repository>,
+        stores: Stores,
+        policy: Arc<Policy>,
+        limits: Option<Arc<dyn LimitSource>>,
+    ) -> Self {
+        let limits = UnifiedLimits::new(limits, repo.clone());
+        let images = ImageService::new(config.clone(), repo.clone(), stores, policy, limits);
         Services {
             members: MemberService::new(config.clone(), repo, images.clone()),
             images,

@@ -2,6 +2,7 @@
 //! sync` migrates the database; `glint config sample` prints a commented
 //! configuration file.
 
+mod keystone_limits;
 mod serve;
 
 use std::path::PathBuf;

@@ -32,11 +32,16 @@ pub async fn run(config: Config) -> Result<(), StartError> {
     let stores = glint_service::stores::open(&config)
         .await
         .map_err(|e| StartError::Other(format!("image store: {e}")))?;
-    let services = Services::new(
+    let limits = config
+        .keystone_limits
+        .as_ref()
+        .map(crate::keystone_limits::source);
+    let services = Services::with_limits(
         config.clone(),
         repo,
         stores,
         Arc::new(Policy::glance_defaults()),
+        limits,
     );
     services
         .images

@@ -1,10 +1,12 @@
-//! `GET /v2/info/stores`: the enabled stores (multi-store only).
+//! `GET /v2/info/stores` (the enabled stores, multi-store only) and
+//! `GET /v2/info/usage` (unified-limits usage).
 
 use axum::extract::State;
 use axum::Json;
 use glint_domain::Error;
 use serde_json::{json, Map, Value};
 
+use crate::auth::Caller;
 use crate::error::ApiResult;
 use crate::state::AppState;
 
@@ -33,4 +35,26 @@ pub async fn stores(State(state): State<AppState>) -> ApiResult<Json<Value>> {
         })
         .collect();
     Ok(Json(json!({ "stores": list })))
+}
+
+/// `GET /v2/info/usage` — the caller's project's usage and limit of each
+/// unified-limits resource; `{"usage": {}}` when `use_keystone_limits` is
+/// off, as Glance answers.
+pub async fn usage(State(state): State<AppState>, Caller(ctx): Caller) -> ApiResult<Json<Value>> {
+    let figures = state
+        .services
+        .images
+        .limits()
+        .usage(ctx.project_id.as_deref())
+        .await?;
+    let usage: Map<String, Value> = figures
+        .iter()
+        .map(|f| {
+            (
+                f.resource.name().to_string(),
+                json!({"usage": f.usage, "limit": f.limit}),
+            )
+        })
+        .collect();
+    Ok(Json(json!({ "usage": usage })))
 }

@@ -1,7 +1,7 @@
 //! Image location rows: where copies of an image's bytes live.
 
 use chrono::{DateTime, Utc};
-use glint_domain::{time, Error, ImageLocation, LocationStatus, Result};
+use glint_domain::{time, Error, ImageLocation, LocationStatus, OwnerUsage, Result};
 use sqlx::{Row, SqlitePool};
 
 use super::db_error;
@@ -119,13 +119,26 @@ pub(super) async fn pending_delete(
         .collect()
 }
 
-pub(super) async fn owner_storage_used(pool: &SqlitePool, owner: &str) -> Result<i64> {
-    let used: Option<i64> = sqlx::query_scalar(
-        "SELECT SUM(size) FROM images WHERE owner = ? AND deleted = 0 AND size IS NOT NULL",
+pub(super) async fn owner_usage(pool: &SqlitePool, owner: &str) -> Result<OwnerUsage> {
+    let row = sqlx::query(
+        "SELECT COALESCE(SUM(size), 0) AS stored, \
+         COALESCE(SUM(CASE WHEN status IN ('uploading', 'importing') THEN size END), 0) AS staged, \
+         COUNT(*) AS images, \
+         COALESCE(SUM(CASE WHEN status IN ('saving', 'uploading', 'importing') THEN 1 ELSE 0 END), 0) AS uploading \
+         FROM images WHERE owner = ? AND deleted = 0",
     )
     .bind(owner)
     .fetch_one(pool)
     .await
     .map_err(db_error)?;
-    Ok(used.unwrap_or(0))
+    let get = |column: &str| -> Result<u64> {
+        let v: i64 = row.try_get(column).map_err(db_error)?;
+        Ok(v.max(0) as u64)
+    };
+    Ok(OwnerUsage {
+        stored_bytes: get("stored")?,
+        staged_bytes: get("staged")?,
+        image_count: get("images")?,
+        uploading_count: get("uploading")?,
+    })
 }

@@ -20,7 +20,8 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use glint_domain::image_query::ImageListQuery;
 use glint_domain::{
-    Error, Image, ImageLocation, ImageMember, ImageUpdate, LocationStatus, MemberStatus, Result,
+    Error, Image, ImageLocation, ImageMember, ImageUpdate, LocationStatus, MemberStatus,
+    OwnerUsage, Result,
 };
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::SqlitePool;
@@ -175,7 +176,7 @@ impl Repository for SqliteRepository {
         locations::pending_delete(&self.reader, deleted_before).await
     }
 
-    async fn owner_storage_used(&self, owner: &str) -> Result<i64> {
-        locations::owner_storage_used(&self.reader, owner).await
+    async fn owner_usage(&self, owner: &str) -> Result<OwnerUsage> {
+        locations::owner_usage(&self.reader, owner).await
     }
 }
