@@ -15,7 +15,7 @@ use serde_json::{Map, Value};
 
 use crate::image_patch::{Dialect, OpKind, PatchOp};
 use crate::image_values::{self, Written};
-use crate::policy::{Action, Policy, Target};
+use crate::policy::{Action, Policy, PropertyOp, Target};
 use crate::unified_limits::{Resource, UnifiedLimits};
 
 #[derive(Clone)]
@@ -104,6 +104,7 @@ impl ImageService {
                 Written::Base => {}
                 Written::Tags(tags) => new.tags = tags.into_iter().collect(),
                 Written::Property(v) => {
+                    self.policy.check_property(ctx, name, PropertyOp::Create)?;
                     new.properties.insert(name.clone(), v);
                 }
             }
@@ -123,17 +124,19 @@ impl ImageService {
 
         let id = id.unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
         let image = Image::from_new(id, new, time::now());
-        let created = self.repo.image_create(&image).await?;
+        let mut created = self.repo.image_create(&image).await?;
         tracing::info!(image_id = %created.id, owner = ?created.owner, "image created");
+        self.policy.hide_unreadable(ctx, &mut created);
         Ok(created)
     }
 
     /// Loads an image the caller can see; invisible images are NotFound.
     pub async fn get(&self, ctx: &RequestContext, id: &str) -> Result<Image> {
-        let image = self.load_visible(ctx, id).await?;
+        let mut image = self.load_visible(ctx, id).await?;
         self.policy
             .authorize(ctx, Action::GetImage, &Target::image(ctx, &image))
             .map_err(|_| Error::image_not_found(id))?;
+        self.policy.hide_unreadable(ctx, &mut image);
         Ok(image)
     }
 
@@ -162,6 +165,10 @@ impl ImageService {
                 self.policy
                     .allows(ctx, Action::GetImage, &Target::image(ctx, image))
             })
+            .map(|mut image| {
+                self.policy.hide_unreadable(ctx, &mut image);
+                image
+            })
             .collect())
     }
 
@@ -180,7 +187,10 @@ impl ImageService {
         ops: &[PatchOp],
         dialect: Dialect,
     ) -> Result<Image> {
-        let image = self.load_mutable(ctx, id, Action::ModifyImage).await?;
+        let mut image = self.load_mutable(ctx, id, Action::ModifyImage).await?;
+        // Properties the caller may not read are not there for it: they
+        // are neither changed nor removed by its patch.
+        self.policy.hide_unreadable(ctx, &mut image);
         let mut changed = image.clone();
         let mut properties = image.properties.clone();
         let mut tags: Option<BTreeSet<String>> = None;
@@ -202,6 +212,12 @@ impl ImageService {
                         Written::Base => {}
                         Written::Tags(t) => tags = Some(t.into_iter().collect()),
                         Written::Property(v) => {
+                            let op = if properties.contains_key(name) {
+                                PropertyOp::Update
+                            } else {
+                                PropertyOp::Create
+                            };
+                            self.policy.check_property(ctx, name, op)?;
                             properties.insert(name.to_string(), v);
                         }
                     }
@@ -212,9 +228,11 @@ impl ImageService {
                             "Property {name} may not be removed."
                         )));
                     }
-                    if properties.remove(name).is_none() {
+                    if !properties.contains_key(name) {
                         return Err(Error::conflict(format!("Property {name} does not exist.")));
                     }
+                    self.policy.check_property(ctx, name, PropertyOp::Delete)?;
+                    properties.remove(name);
                 }
             }
         }
@@ -243,7 +261,9 @@ impl ImageService {
             .cloned()
             .collect();
         update.tags = tags;
-        self.repo.image_update(&update).await
+        let mut updated = self.repo.image_update(&update).await?;
+        self.policy.hide_unreadable(ctx, &mut updated);
+        Ok(updated)
     }
 
     /// Deletes an image (soft delete) and its bytes — at once, or, with

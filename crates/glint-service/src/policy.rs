@@ -118,6 +118,15 @@ impl Target {
     }
 }
 
+/// What is done to an image property, for property protections.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PropertyOp {
+    Create,
+    Read,
+    Update,
+    Delete,
+}
+
 /// The access rules in force.
 #[derive(Debug, Clone, Default)]
 pub struct Policy {}
@@ -145,6 +154,27 @@ impl Policy {
                 action.name()
             )))
         }
+    }
+
+    /// Whether property protections let `ctx` do `op` to property `name`.
+    pub fn property_allowed(&self, _ctx: &RequestContext, _name: &str, _op: PropertyOp) -> bool {
+        true
+    }
+
+    /// Refuses (403, Glance's text) what property protections forbid.
+    pub fn check_property(&self, ctx: &RequestContext, name: &str, op: PropertyOp) -> Result<()> {
+        if self.property_allowed(ctx, name, op) {
+            Ok(())
+        } else {
+            Err(Error::forbidden(format!("Attribute '{name}' is reserved.")))
+        }
+    }
+
+    /// Drops the properties `ctx` may not read from `image`.
+    pub fn hide_unreadable(&self, ctx: &RequestContext, image: &mut Image) {
+        image
+            .properties
+            .retain(|name, _| self.property_allowed(ctx, name, PropertyOp::Read));
     }
 
     /// Whether `action` is allowed, without an error.
