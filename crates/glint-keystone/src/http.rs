@@ -34,8 +34,12 @@ impl HttpClient {
         connector.set_connect_timeout(Some(timeout));
         connector.set_nodelay(true);
         HttpClient {
+            // No idle connections are kept: Keystone often runs under
+            // uWSGI, which closes a connection after each answer without a
+            // `Connection: close`, and a reused socket would be reset.
+            // Validations are cached, so connects are rare.
             client: Client::builder(TokioExecutor::new())
-                .pool_idle_timeout(Duration::from_secs(30))
+                .pool_max_idle_per_host(0)
                 .build(connector),
             timeout,
         }
@@ -75,7 +79,7 @@ impl HttpClient {
                 .client
                 .request(request)
                 .await
-                .map_err(|e| Unreachable(format!("{url}: {e}")))?;
+                .map_err(|e| Unreachable(format!("{url}: {}", error_chain(&e))))?;
             let (parts, body) = response.into_parts();
             let bytes = body
                 .collect()
@@ -97,4 +101,16 @@ impl HttpClient {
             .await
             .map_err(|_| Unreachable(format!("{url}: no answer within {:?}", self.timeout)))?
     }
+}
+
+/// An error with its causes, for the log.
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
 }
