@@ -17,6 +17,7 @@ GLINT_IDENTITY_PROXY=1 as well: the clients then go through
 identity_proxy.py, which adds those headers.
 """
 
+import contextlib
 import json
 import os
 import pathlib
@@ -64,18 +65,21 @@ def _terminal():
     return _PTY[1]
 
 
-@pytest.fixture(scope="session")
-def server():
-    """The base URL of the server under test (no trailing slash)."""
-    url = os.environ.get("GLINT_URL")
-    if url:
-        yield url.rstrip("/")
-        return
+def glint_binary():
     binary = os.environ.get("GLINT_BIN", str(REPO / "target" / "debug" / "glint"))
     if not os.path.isabs(binary):
         binary = str(REPO / binary)
     if not os.access(binary, os.X_OK):
         pytest.fail(f"no glint binary at {binary}: build it, or set GLINT_BIN or GLINT_URL")
+    return binary
+
+
+@contextlib.contextmanager
+def running_glint(extra_conf=""):
+    """Starts `glint serve` on a free loopback port with a fresh data folder
+    and `extra_conf` appended to its configuration; yields its base URL and
+    stops it afterwards."""
+    binary = glint_binary()
     with tempfile.TemporaryDirectory(prefix="glint-clients-") as tmp:
         port = _free_port()
         conf = pathlib.Path(tmp) / "glint.conf"
@@ -88,6 +92,7 @@ def server():
             f"connection = sqlite:///{tmp}/glint.sqlite\n"
             "[glance_store]\n"
             f"filesystem_store_datadir = {tmp}/images\n"
+            + extra_conf
         )
         log = open(pathlib.Path(tmp) / "glint.log", "w+")
         proc = subprocess.Popen([binary, "serve", "--config-file", str(conf)],
@@ -125,6 +130,17 @@ def server():
                     proc.kill()
                     proc.wait()
             log.close()
+
+
+@pytest.fixture(scope="session")
+def server():
+    """The base URL of the server under test (no trailing slash)."""
+    url = os.environ.get("GLINT_URL")
+    if url:
+        yield url.rstrip("/")
+        return
+    with running_glint() as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

@@ -1,12 +1,15 @@
-//! Access rules by operation name, as Glance names them, with Glance's
-//! default (secure RBAC, project-scoped) rules.
-//!
-//! The identity issue replaces these defaults with an oslo.policy rule
-//! engine behind this same function; callers do not change.
+//! Access decisions by operation name, as Glance names them: the
+//! oslo.policy engine of `glint-policy` with Glance's default (secure
+//! RBAC, project-scoped) rules, a policy file's overrides, and property
+//! protections. Targets are shaped as Glance's policy targets are.
 
 use std::collections::BTreeMap;
 
+use glint_config::PolicyConfig;
 use glint_domain::{Error, Image, RequestContext, Result, Visibility};
+use glint_policy::{
+    Credentials, Enforcer, EnforcerOptions, Operation, PropertyProtections, RuleFormat,
+};
 
 /// The operations checked, by Glance's policy names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -127,20 +130,71 @@ pub enum PropertyOp {
     Delete,
 }
 
-/// The access rules in force.
-#[derive(Debug, Clone, Default)]
-pub struct Policy {}
+/// The access rules in force: Glance's default rules with the policy
+/// file's overrides, and the property protections, if any.
+pub struct Policy {
+    enforcer: Enforcer,
+    protections: Option<PropertyProtections>,
+}
 
 impl Policy {
-    /// Glance's default rules.
+    /// Glance's default rules, no policy file, no property protections.
     pub fn glance_defaults() -> Self {
-        Policy {}
+        Policy {
+            enforcer: Enforcer::glance_defaults(),
+            protections: None,
+        }
+    }
+
+    /// The rules `[oslo_policy]` and `property_protection_file` describe;
+    /// also returns warnings (rules that cannot be parsed refuse
+    /// everything). An unreadable or invalid file is an error.
+    pub fn from_config(config: &PolicyConfig) -> std::result::Result<(Self, Vec<String>), String> {
+        let mut enforcer = Enforcer::glance_with_options(EnforcerOptions {
+            enforce_scope: config.enforce_scope,
+            enforce_new_defaults: config.enforce_new_defaults,
+            ..EnforcerOptions::default()
+        });
+        let protections = match &config.property_protection_file {
+            None => None,
+            Some(path) => {
+                let format = RuleFormat::parse(&config.property_protection_rule_format)
+                    .unwrap_or(RuleFormat::Roles);
+                let protections = PropertyProtections::load(path, format)
+                    .map_err(|e| format!("property protection file {}: {e}", path.display()))?;
+                protections
+                    .register(&mut enforcer)
+                    .map_err(|e| format!("property protection file {}: {e}", path.display()))?;
+                Some(protections)
+            }
+        };
+        // The policy file comes last: it may override the protection rules.
+        let warnings = match &config.policy_file {
+            Some(path) => enforcer
+                .load_policy_file(path)
+                .map_err(|e| format!("policy file {}: {e}", path.display()))?
+                .iter()
+                .map(ToString::to_string)
+                .collect(),
+            None => Vec::new(),
+        };
+        Ok((
+            Policy {
+                enforcer,
+                protections,
+            },
+            warnings,
+        ))
     }
 
     /// Fills in what the rules derive from an authenticated identity:
     /// whether `context_is_admin` holds.
     pub fn complete(&self, mut ctx: RequestContext) -> RequestContext {
-        ctx.is_admin = ctx.has_role("admin");
+        ctx.is_admin = false;
+        ctx.is_admin = self
+            .enforcer
+            .enforce("context_is_admin", &credentials(&ctx), &BTreeMap::new())
+            .allowed;
         ctx
     }
 
@@ -156,9 +210,29 @@ impl Policy {
         }
     }
 
+    /// Whether `action` is allowed, without an error.
+    pub fn allows(&self, ctx: &RequestContext, action: Action, target: &Target) -> bool {
+        let decision = self
+            .enforcer
+            .enforce(action.name(), &credentials(ctx), target.as_map());
+        if !decision.allowed {
+            tracing::debug!(action = action.name(), reason = ?decision.reason, "policy refused");
+        }
+        decision.allowed
+    }
+
     /// Whether property protections let `ctx` do `op` to property `name`.
-    pub fn property_allowed(&self, _ctx: &RequestContext, _name: &str, _op: PropertyOp) -> bool {
-        true
+    pub fn property_allowed(&self, ctx: &RequestContext, name: &str, op: PropertyOp) -> bool {
+        let Some(protections) = &self.protections else {
+            return true;
+        };
+        let op = match op {
+            PropertyOp::Create => Operation::Create,
+            PropertyOp::Read => Operation::Read,
+            PropertyOp::Update => Operation::Update,
+            PropertyOp::Delete => Operation::Delete,
+        };
+        protections.allowed(name, op, &credentials(ctx), &self.enforcer)
     }
 
     /// Refuses (403, Glance's text) what property protections forbid.
@@ -172,43 +246,35 @@ impl Policy {
 
     /// Drops the properties `ctx` may not read from `image`.
     pub fn hide_unreadable(&self, ctx: &RequestContext, image: &mut Image) {
-        image
-            .properties
-            .retain(|name, _| self.property_allowed(ctx, name, PropertyOp::Read));
-    }
-
-    /// Whether `action` is allowed, without an error.
-    pub fn allows(&self, ctx: &RequestContext, action: Action, target: &Target) -> bool {
-        allowed(ctx, action, target)
+        if self.protections.is_none() {
+            return;
+        }
+        let creds = credentials(ctx);
+        if let Some(protections) = &self.protections {
+            image.properties.retain(|name, _| {
+                protections.allowed(name, Operation::Read, &creds, &self.enforcer)
+            });
+        }
     }
 }
 
-fn allowed(ctx: &RequestContext, action: Action, target: &Target) -> bool {
-    if ctx.is_admin {
-        return true;
-    }
-    let is_project = |key: &str| match (&ctx.project_id, target.get(key)) {
-        (Some(p), Some(o)) => p == o,
-        _ => false,
-    };
-    match action {
-        Action::GetImage | Action::GetImages => ctx.has_role("reader"),
-        // Whoever sees the image (checked before) may read its bytes.
-        Action::DownloadImage => ctx.has_role("member"),
-        Action::GetMember | Action::GetMembers => {
-            ctx.has_role("reader") && (is_project("project_id") || is_project("member_id"))
-        }
-        Action::ModifyMember => ctx.has_role("member") && is_project("member_id"),
-        Action::AddImage
-        | Action::ModifyImage
-        | Action::DeleteImage
-        | Action::CommunitizeImage
-        | Action::Deactivate
-        | Action::Reactivate
-        | Action::UploadImage
-        | Action::AddMember
-        | Action::DeleteMember => ctx.has_role("member") && is_project("project_id"),
-        Action::PublicizeImage => false,
+/// What the rules see of a caller (oslo.context's policy values).
+fn credentials(ctx: &RequestContext) -> Credentials {
+    let service = ctx.service.as_ref();
+    Credentials {
+        user_id: ctx.user_id.clone(),
+        user_domain_id: ctx.user_domain_id.clone(),
+        project_id: ctx.project_id.clone(),
+        project_domain_id: ctx.project_domain_id.clone(),
+        domain_id: ctx.domain_id.clone(),
+        system_scope: ctx.system_scope.clone(),
+        roles: ctx.roles.clone(),
+        is_admin: ctx.is_admin,
+        is_admin_project: true,
+        service_user_id: service.and_then(|s| s.user_id.clone()),
+        service_project_id: service.and_then(|s| s.project_id.clone()),
+        service_roles: service.map(|s| s.roles.clone()).unwrap_or_default(),
+        ..Credentials::default()
     }
 }
 
@@ -227,9 +293,46 @@ mod tests {
         assert!(policy
             .authorize(&ctx, Action::PublicizeImage, &own)
             .is_err());
+        let mut admin = RequestContext::admin("r");
+        admin.project_id = Some("p9".into());
         assert!(policy
-            .authorize(&RequestContext::admin("r"), Action::PublicizeImage, &other)
+            .authorize(&admin, Action::PublicizeImage, &other)
             .is_ok());
+    }
+
+    #[test]
+    fn a_system_scoped_admin_is_refused_project_operations() {
+        let policy = Policy::glance_defaults();
+        let mut ctx = RequestContext::admin("r");
+        ctx.system_scope = Some("all".into());
+        let ctx = policy.complete(ctx);
+        assert!(ctx.is_admin);
+        assert!(policy
+            .authorize(&ctx, Action::GetImages, &Target::owner(None))
+            .is_err());
+    }
+
+    #[test]
+    fn property_protections_from_the_configuration() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("protections.conf");
+        std::fs::write(
+            &file,
+            "[^x_billing_.*]\ncreate = admin\nread = admin,member\nupdate = admin\ndelete = admin\n\n[.*]\ncreate = @\nread = @\nupdate = @\ndelete = @\n",
+        )
+        .unwrap();
+        let mut config = glint_config::Config::defaults().policy;
+        config.property_protection_file = Some(file);
+        let (policy, _) = Policy::from_config(&config).unwrap();
+        let member = RequestContext::member_of("p1");
+        let mut reader = RequestContext::member_of("p1");
+        reader.roles = vec!["reader".into()];
+        assert!(policy.property_allowed(&member, "x_billing_code", PropertyOp::Read));
+        assert!(!policy.property_allowed(&reader, "x_billing_code", PropertyOp::Read));
+        assert!(policy
+            .check_property(&member, "x_billing_code", PropertyOp::Create)
+            .is_err());
+        assert!(policy.property_allowed(&reader, "os_distro", PropertyOp::Delete));
     }
 
     #[test]
@@ -238,7 +341,7 @@ mod tests {
         ctx.roles = vec!["reader".into()];
         let policy = Policy::glance_defaults();
         assert!(policy
-            .authorize(&ctx, Action::GetImages, &Target::default())
+            .authorize(&ctx, Action::GetImages, &Target::owner(Some("p1")))
             .is_ok());
         let err = policy
             .authorize(&ctx, Action::AddImage, &Target::owner(Some("p1")))

@@ -32,17 +32,18 @@ pub async fn run(config: Config) -> Result<(), StartError> {
     let stores = glint_service::stores::open(&config)
         .await
         .map_err(|e| StartError::Other(format!("image store: {e}")))?;
+    let (policy, warnings) = Policy::from_config(&config.policy).map_err(StartError::Config)?;
+    for warning in warnings {
+        tracing::warn!("{warning}");
+    }
+    if let Some(file) = &config.policy.policy_file {
+        tracing::info!(policy_file = %file.display(), "policy overrides loaded");
+    }
     let limits = config
         .keystone_limits
         .as_ref()
         .map(crate::keystone_limits::source);
-    let services = Services::with_limits(
-        config.clone(),
-        repo,
-        stores,
-        Arc::new(Policy::glance_defaults()),
-        limits,
-    );
+    let services = Services::with_limits(config.clone(), repo, stores, Arc::new(policy), limits);
     services
         .images
         .recover()

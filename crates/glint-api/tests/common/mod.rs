@@ -72,12 +72,8 @@ impl TestApp {
             )),
             None => glint_api::auth::Authenticator::Noauth,
         };
-        let services = Services::new(
-            Arc::new(config),
-            repo,
-            stores,
-            Arc::new(glint_service::Policy::glance_defaults()),
-        );
+        let (policy, _) = glint_service::Policy::from_config(&config.policy).unwrap();
+        let services = Services::new(Arc::new(config), repo, stores, Arc::new(policy));
         TestApp {
             app: glint_api::app(AppState::with_auth(services.clone(), auth)),
             services,
