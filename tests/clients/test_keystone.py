@@ -400,3 +400,42 @@ def test_unified_limits_from_keystone(keystone, glint, who):
         for limit in limits:
             requests.delete(f"{base}/registered_limits/{limit['id']}", headers=system,
                             timeout=30)
+
+
+# --- expiry -----------------------------------------------------------------
+
+SHORT_LIFE = 4
+
+
+@pytest.fixture(scope="module")
+def short_lived_keystone():
+    """A second Keystone whose tokens live SHORT_LIFE seconds."""
+    state_dir = tempfile.mkdtemp(prefix="glint-keystone-short-")
+    env = {**os.environ, "KEYSTONE_TOKEN_EXPIRATION": str(SHORT_LIFE)}
+    try:
+        yield keystone_fixture.start(state_dir, env=env)
+    finally:
+        keystone_fixture.stop(state_dir)
+
+
+def test_an_expired_token_is_refused_and_the_service_token_renewed(short_lived_keystone):
+    keystone = short_lived_keystone
+    conf = (
+        "[paste_deploy]\n"
+        "flavor = keystone\n"
+        "[keystone_authtoken]\n"
+        f"auth_url = {keystone['auth_url']}\n"
+        "username = glint\n"
+        f"password = {keystone['users']['glint']['password']}\n"
+        "project_name = service\n"
+        "token_cache_time = 300\n"
+    )
+    with running_glint(conf) as url:
+        old = token(keystone, "alpha-member")
+        assert As(url, old).get("/v2/images").status_code == 200
+        time.sleep(SHORT_LIFE + 1)
+        # Cached, but past its expiry: refused all the same.
+        assert As(url, old).get("/v2/images").status_code == 401
+        # Glint's own token expired too; it gets a new one to validate this.
+        fresh = token(keystone, "alpha-member")
+        assert As(url, fresh).get("/v2/images").status_code == 200
