@@ -17,7 +17,7 @@ here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
 venv="${GLINT_CLIENTS_VENV:-$HOME/.cache/glint/clients-venv}"
 stamp="$venv/.requirements.sha256"
-want="$( (sha256sum "$here/requirements.txt"; python3 --version 2>&1) | sha256sum | cut -d' ' -f1)"
+want="$( (sha256sum < "$here/requirements.txt"; python3 --version 2>&1) | sha256sum | cut -d' ' -f1)"
 
 if [ ! -x "$venv/bin/python" ]; then
     mkdir -p "$(dirname "$venv")"

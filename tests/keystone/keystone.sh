@@ -51,7 +51,7 @@ abs_dir() { mkdir -p "$1" && (cd "$1" && pwd); }
 
 venv_stamp() {
     (
-        sha256sum "$here/requirements.txt"
+        sha256sum < "$here/requirements.txt"
         echo "$UWSGI_PIN $GUNICORN_PIN ${KEYSTONE_WSGI_SERVER:-uwsgi}"
         "$python" -c 'import sys; print(sys.version)'
     ) | sha256sum | cut -d' ' -f1
