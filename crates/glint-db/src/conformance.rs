@@ -16,7 +16,11 @@ use glint_domain::{
     NewImage, OwnerUsage, Visibility,
 };
 
-use crate::Repository;
+use crate::{NamespaceQuery, Repository};
+use glint_domain::metadef::{
+    MetadefObject, MetadefProperty, MetadefTag, Namespace, NamespaceContents,
+    ResourceTypeAssociation,
+};
 
 /// Generates one `#[tokio::test]` per conformance check for a backend.
 #[macro_export]
@@ -39,7 +43,8 @@ macro_rules! repository_conformance {
             list_pages_through_every_sort_order,
             list_marker_must_be_visible,
             locations_are_recorded_and_scrubbed,
-            owner_usage_counts_live_images
+            owner_usage_counts_live_images,
+            metadef_namespaces_round_trip_and_list
         );
     };
     (@each $make:expr; $($name:ident),*) => {
@@ -756,4 +761,131 @@ pub async fn owner_usage_counts_live_images(repo: &dyn Repository) {
         repo.owner_usage("nobody").await.unwrap(),
         OwnerUsage::default()
     );
+}
+
+fn namespace(name: &str, owner: &str, visibility: Visibility, types: &[&str]) -> NamespaceContents {
+    let now = time::now();
+    NamespaceContents {
+        namespace: Namespace {
+            namespace: name.into(),
+            display_name: Some(format!("{name} display")),
+            description: None,
+            visibility,
+            protected: false,
+            owner: owner.into(),
+            created_at: now,
+            updated_at: now,
+        },
+        associations: types
+            .iter()
+            .map(|t| ResourceTypeAssociation {
+                name: t.to_string(),
+                prefix: Some("hw_".into()),
+                properties_target: None,
+                created_at: now,
+                updated_at: now,
+            })
+            .collect(),
+        properties: vec![MetadefProperty {
+            name: "cpu_policy".into(),
+            schema: serde_json::json!({"type": "string", "enum": ["shared", "dedicated"]})
+                .as_object()
+                .cloned()
+                .unwrap(),
+        }],
+        objects: vec![MetadefObject {
+            name: "CPU".into(),
+            description: Some("cpu things".into()),
+            required: vec!["cores".into()],
+            properties: serde_json::json!({"cores": {"type": "integer"}})
+                .as_object()
+                .cloned()
+                .unwrap(),
+            created_at: now,
+            updated_at: now,
+        }],
+        tags: vec![MetadefTag {
+            name: "fast".into(),
+            created_at: now,
+            updated_at: now,
+        }],
+    }
+}
+
+pub async fn metadef_namespaces_round_trip_and_list(repo: &dyn Repository) {
+    let a = namespace("OS::A", "p1", Visibility::Public, &["OS::Glance::Image"]);
+    repo.metadef_namespace_create(&a).await.unwrap();
+    let err = repo.metadef_namespace_create(&a).await.unwrap_err();
+    assert!(matches!(err, Error::Conflict(_)), "{err:?}");
+    let got = repo.metadef_namespace_get("OS::A").await.unwrap();
+    assert_eq!(got.namespace.display_name, a.namespace.display_name);
+    assert_eq!(got.associations[0].name, "OS::Glance::Image");
+    assert_eq!(got.associations[0].prefix.as_deref(), Some("hw_"));
+    assert_eq!(got.properties, a.properties);
+    assert_eq!(got.objects[0].required, vec!["cores".to_string()]);
+    assert_eq!(got.objects[0].properties, a.objects[0].properties);
+    assert_eq!(got.tags[0].name, "fast");
+
+    repo.metadef_namespace_create(&namespace(
+        "OS::B",
+        "p2",
+        Visibility::Private,
+        &["OS::Nova::Flavor"],
+    ))
+    .await
+    .unwrap();
+    repo.metadef_namespace_create(&namespace("OS::C", "p1", Visibility::Private, &[]))
+        .await
+        .unwrap();
+    let query = |project: &str| NamespaceQuery {
+        viewer: Viewer {
+            project_id: Some(project.into()),
+            is_admin: false,
+        },
+        visibility: None,
+        resource_types: vec![],
+        sort_key: "namespace".into(),
+        sort_asc: true,
+        marker: None,
+        limit: None,
+    };
+    let names = |list: Vec<(Namespace, Vec<ResourceTypeAssociation>)>| -> Vec<String> {
+        list.into_iter().map(|(n, _)| n.namespace).collect()
+    };
+    assert_eq!(
+        names(repo.metadef_namespace_list(&query("p1")).await.unwrap()),
+        vec!["OS::A", "OS::C"]
+    );
+    let mut by_type = query("p2");
+    by_type.resource_types = vec!["OS::Nova::Flavor".into()];
+    assert_eq!(
+        names(repo.metadef_namespace_list(&by_type).await.unwrap()),
+        vec!["OS::B"]
+    );
+    let mut page = query("p1");
+    page.limit = Some(1);
+    page.marker = Some("OS::A".into());
+    assert_eq!(
+        names(repo.metadef_namespace_list(&page).await.unwrap()),
+        vec!["OS::C"]
+    );
+
+    let types: Vec<String> = repo
+        .metadef_resource_types()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|t| t.name)
+        .collect();
+    assert!(types.contains(&"OS::Glance::Image".to_string()));
+
+    repo.metadef_namespace_delete("OS::A").await.unwrap();
+    assert!(matches!(
+        repo.metadef_namespace_get("OS::A").await,
+        Err(Error::NotFound(_))
+    ));
+    assert!(matches!(
+        repo.metadef_namespace_delete("OS::A").await,
+        Err(Error::NotFound(_))
+    ));
 }

@@ -14,7 +14,7 @@ pub mod sqlite;
 use std::sync::Arc;
 
 pub use connection_url::ConnectionUrl;
-pub use repository::Repository;
+pub use repository::{NamespaceQuery, Repository};
 
 use glint_domain::{Error, Result};
 

@@ -2,11 +2,27 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use glint_domain::image_query::ImageListQuery;
+use glint_domain::image_query::{ImageListQuery, Viewer};
+use glint_domain::metadef::{Namespace, NamespaceContents, ResourceType, ResourceTypeAssociation};
 use glint_domain::{
     Image, ImageLocation, ImageMember, ImageUpdate, LocationStatus, MemberStatus, OwnerUsage,
     Result,
 };
+
+/// Which namespaces a list returns, in what order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NamespaceQuery {
+    pub viewer: Viewer,
+    pub visibility: Option<glint_domain::Visibility>,
+    /// Only namespaces associated with one of these.
+    pub resource_types: Vec<String>,
+    /// `created_at` (default), `updated_at` or `namespace`.
+    pub sort_key: String,
+    pub sort_asc: bool,
+    /// The namespace after which the page starts.
+    pub marker: Option<String>,
+    pub limit: Option<u32>,
+}
 
 /// The image catalog's storage. Operations mirror Glance's registry driver
 /// so that a remote registry can carry them one for one.
@@ -82,6 +98,25 @@ pub trait Repository: Send + Sync + 'static {
         &self,
         deleted_before: DateTime<Utc>,
     ) -> Result<Vec<(String, ImageLocation)>>;
+
+    /// Stores a namespace with everything in it, atomically; an existing
+    /// name is `Conflict`. Unknown resource types are added.
+    async fn metadef_namespace_create(&self, contents: &NamespaceContents) -> Result<()>;
+
+    /// A namespace with its associations, properties, objects and tags.
+    async fn metadef_namespace_get(&self, name: &str) -> Result<NamespaceContents>;
+
+    /// Namespaces the viewer sees, with their associations.
+    async fn metadef_namespace_list(
+        &self,
+        query: &NamespaceQuery,
+    ) -> Result<Vec<(Namespace, Vec<ResourceTypeAssociation>)>>;
+
+    /// Deletes a namespace and everything in it.
+    async fn metadef_namespace_delete(&self, name: &str) -> Result<()>;
+
+    /// Every known resource type.
+    async fn metadef_resource_types(&self) -> Result<Vec<ResourceType>>;
 
     /// What an owner's live images use, for `user_storage_quota` and
     /// unified limits.

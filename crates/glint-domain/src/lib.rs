@@ -10,6 +10,7 @@ pub mod image;
 pub mod image_query;
 pub mod image_rules;
 pub mod member;
+pub mod metadef;
 pub mod time;
 pub mod usage;
 

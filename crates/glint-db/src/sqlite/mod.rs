@@ -9,6 +9,7 @@ mod images;
 mod list;
 mod locations;
 mod members;
+mod metadefs;
 mod migrate;
 mod rows;
 
@@ -26,7 +27,9 @@ use glint_domain::{
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::SqlitePool;
 
+use crate::repository::NamespaceQuery;
 use crate::Repository;
+use glint_domain::metadef::{Namespace, NamespaceContents, ResourceType, ResourceTypeAssociation};
 
 #[derive(Clone)]
 pub struct SqliteRepository {
@@ -174,6 +177,29 @@ impl Repository for SqliteRepository {
         deleted_before: DateTime<Utc>,
     ) -> Result<Vec<(String, ImageLocation)>> {
         locations::pending_delete(&self.reader, deleted_before).await
+    }
+
+    async fn metadef_namespace_create(&self, contents: &NamespaceContents) -> Result<()> {
+        metadefs::create(&self.writer, contents).await
+    }
+
+    async fn metadef_namespace_get(&self, name: &str) -> Result<NamespaceContents> {
+        metadefs::get(&self.reader, name).await
+    }
+
+    async fn metadef_namespace_list(
+        &self,
+        query: &NamespaceQuery,
+    ) -> Result<Vec<(Namespace, Vec<ResourceTypeAssociation>)>> {
+        metadefs::list(&self.reader, query).await
+    }
+
+    async fn metadef_namespace_delete(&self, name: &str) -> Result<()> {
+        metadefs::delete(&self.writer, name).await
+    }
+
+    async fn metadef_resource_types(&self) -> Result<Vec<ResourceType>> {
+        metadefs::resource_types(&self.reader).await
     }
 
     async fn owner_usage(&self, owner: &str) -> Result<OwnerUsage> {
