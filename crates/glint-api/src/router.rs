@@ -10,7 +10,7 @@ use tower::Layer;
 
 use crate::error::{self, error_response};
 use crate::state::AppState;
-use crate::v2::{image_actions, image_data, images, info, members, schemas, tags};
+use crate::v2::{image_actions, image_data, images, info, members, metadefs, schemas, tags};
 use crate::{auth, request_id, versions};
 
 fn routes() -> Router<AppState> {
@@ -55,6 +55,16 @@ fn routes() -> Router<AppState> {
                 .put(members::update)
                 .delete(members::delete),
         )
+        // Metadata definitions
+        .route(
+            "/v2/metadefs/namespaces",
+            get(metadefs::list).post(metadefs::create),
+        )
+        .route(
+            "/v2/metadefs/namespaces/{namespace}",
+            get(metadefs::show).delete(metadefs::delete),
+        )
+        .route("/v2/metadefs/resource_types", get(metadefs::resource_types))
         // Discovery of stores
         .route("/v2/info/stores", get(info::stores))
         .route("/v2/info/usage", get(info::usage))

@@ -14,7 +14,8 @@ pub mod sqlite;
 use std::sync::Arc;
 
 pub use connection_url::ConnectionUrl;
-pub use repository::{NamespaceQuery, Repository};
+pub use glint_domain::metadef::NamespaceQuery;
+pub use repository::Repository;
 
 use glint_domain::{Error, Result};
 

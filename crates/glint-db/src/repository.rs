@@ -2,27 +2,14 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use glint_domain::image_query::{ImageListQuery, Viewer};
-use glint_domain::metadef::{Namespace, NamespaceContents, ResourceType, ResourceTypeAssociation};
+use glint_domain::image_query::ImageListQuery;
+use glint_domain::metadef::{
+    Namespace, NamespaceContents, NamespaceQuery, ResourceType, ResourceTypeAssociation,
+};
 use glint_domain::{
     Image, ImageLocation, ImageMember, ImageUpdate, LocationStatus, MemberStatus, OwnerUsage,
     Result,
 };
-
-/// Which namespaces a list returns, in what order.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NamespaceQuery {
-    pub viewer: Viewer,
-    pub visibility: Option<glint_domain::Visibility>,
-    /// Only namespaces associated with one of these.
-    pub resource_types: Vec<String>,
-    /// `created_at` (default), `updated_at` or `namespace`.
-    pub sort_key: String,
-    pub sort_asc: bool,
-    /// The namespace after which the page starts.
-    pub marker: Option<String>,
-    pub limit: Option<u32>,
-}
 
 /// The image catalog's storage. Operations mirror Glance's registry driver
 /// so that a remote registry can carry them one for one.

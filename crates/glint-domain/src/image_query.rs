@@ -168,7 +168,7 @@ pub struct ImageFilters {
 }
 
 /// Whose eyes a listing is for: decides which images are candidates at all.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Viewer {
     pub project_id: Option<String>,
     pub is_admin: bool,

@@ -6,6 +6,7 @@ use chrono::{DateTime, Utc};
 use serde_json::{Map, Value};
 
 use crate::image::Visibility;
+use crate::image_query::Viewer;
 
 /// A namespace's own attributes.
 #[derive(Debug, Clone, PartialEq)]
@@ -73,4 +74,19 @@ pub struct NamespaceContents {
     pub properties: Vec<MetadefProperty>,
     pub objects: Vec<MetadefObject>,
     pub tags: Vec<MetadefTag>,
+}
+
+/// Which namespaces a list returns, in what order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NamespaceQuery {
+    pub viewer: Viewer,
+    pub visibility: Option<Visibility>,
+    /// Only namespaces associated with one of these.
+    pub resource_types: Vec<String>,
+    /// `created_at` (default), `updated_at` or `namespace`.
+    pub sort_key: String,
+    pub sort_asc: bool,
+    /// The namespace after which the page starts.
+    pub marker: Option<String>,
+    pub limit: Option<u32>,
 }

@@ -8,6 +8,8 @@ pub mod image_patch;
 mod image_values;
 pub mod images;
 pub mod members;
+pub mod metadef_document;
+pub mod metadefs;
 pub mod policy;
 pub mod stores;
 pub mod unified_limits;
@@ -20,6 +22,7 @@ use glint_store::Stores;
 
 pub use images::ImageService;
 pub use members::MemberService;
+pub use metadefs::MetadefService;
 pub use policy::Policy;
 pub use unified_limits::{LimitSource, UnifiedLimits};
 
@@ -28,6 +31,7 @@ pub use unified_limits::{LimitSource, UnifiedLimits};
 pub struct Services {
     pub images: ImageService,
     pub members: MemberService,
+    pub metadefs: MetadefService,
     pub config: Arc<Config>,
 }
 
@@ -50,8 +54,10 @@ impl Services {
         limits: Option<Arc<dyn LimitSource>>,
     ) -> Self {
         let limits = UnifiedLimits::new(limits, repo.clone());
-        let images = ImageService::new(config.clone(), repo.clone(), stores, policy, limits);
+        let images =
+            ImageService::new(config.clone(), repo.clone(), stores, policy.clone(), limits);
         Services {
+            metadefs: MetadefService::new(repo.clone(), policy),
             members: MemberService::new(config.clone(), repo, images.clone()),
             images,
             config,

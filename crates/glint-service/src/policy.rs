@@ -30,6 +30,11 @@ pub enum Action {
     GetMember,
     GetMembers,
     ModifyMember,
+    GetMetadefNamespace,
+    GetMetadefNamespaces,
+    AddMetadefNamespace,
+    DeleteMetadefNamespace,
+    ListMetadefResourceTypes,
 }
 
 impl Action {
@@ -51,6 +56,11 @@ impl Action {
             Action::GetMember => "get_member",
             Action::GetMembers => "get_members",
             Action::ModifyMember => "modify_member",
+            Action::GetMetadefNamespace => "get_metadef_namespace",
+            Action::GetMetadefNamespaces => "get_metadef_namespaces",
+            Action::AddMetadefNamespace => "add_metadef_namespace",
+            Action::DeleteMetadefNamespace => "delete_metadef_namespace",
+            Action::ListMetadefResourceTypes => "list_metadef_resource_types",
         }
     }
 }
@@ -109,6 +119,14 @@ impl Target {
                 t.0.insert("member_id".into(), project.clone());
             }
         }
+        t
+    }
+
+    /// The target of an operation on a metadef namespace (its owner and
+    /// visibility), as Glance's metadef policy targets are.
+    pub fn namespace(owner: &str, visibility: Visibility) -> Self {
+        let mut t = Target::owner(Some(owner));
+        t.0.insert("visibility".into(), visibility.as_str().into());
         t
     }
 

@@ -3,6 +3,7 @@
 //! configuration file.
 
 mod keystone_limits;
+mod metadefs_admin;
 mod serve;
 
 use std::path::PathBuf;
@@ -44,6 +45,18 @@ enum Command {
 enum DbCommand {
     /// Create or upgrade the database schema.
     Sync,
+    /// Load metadata definition catalogs (Glance's JSON files) from DIR.
+    LoadMetadefs {
+        /// Folder of catalog files (default: /etc/glance/metadefs).
+        dir: Option<PathBuf>,
+        /// Replace namespaces that already exist.
+        #[arg(long)]
+        overwrite: bool,
+    },
+    /// Write every namespace to DIR as a catalog file.
+    ExportMetadefs { dir: PathBuf },
+    /// Remove every metadata definition namespace.
+    UnloadMetadefs,
 }
 
 #[derive(Subcommand)]
@@ -122,6 +135,20 @@ fn main() -> ExitCode {
                 .await
                 .map(|_| Some("database is up to date".to_string()))
                 .map_err(|e| serve::StartError::Other(format!("database error: {e}"))),
+            Command::Db {
+                command: DbCommand::LoadMetadefs { dir, overwrite },
+            } => {
+                let dir = dir.unwrap_or_else(|| PathBuf::from("/etc/glance/metadefs"));
+                metadefs_admin::load(&config, &dir, overwrite)
+                    .await
+                    .map(Some)
+            }
+            Command::Db {
+                command: DbCommand::ExportMetadefs { dir },
+            } => metadefs_admin::export(&config, &dir).await.map(Some),
+            Command::Db {
+                command: DbCommand::UnloadMetadefs,
+            } => metadefs_admin::unload(&config).await.map(Some),
             Command::Scrub => serve::scrub(config)
                 .await
                 .map(|n| Some(format!("scrubbed {n} image location(s)"))),

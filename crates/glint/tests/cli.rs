@@ -125,3 +125,73 @@ fn serve_migrates_a_fresh_data_dir_warns_and_answers() {
         "{stderr}"
     );
 }
+
+/// The standard catalogs beside the repository (../shared/metadefs).
+fn catalogs() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/metadefs")
+}
+
+/// A catalog document in a comparable form: no owner, defaults spelled
+/// out, empty collections dropped.
+fn normalized(mut doc: serde_json::Value) -> serde_json::Value {
+    let map = doc.as_object_mut().unwrap();
+    map.remove("owner");
+    map.entry("protected").or_insert(false.into());
+    map.entry("visibility").or_insert("private".into());
+    map.retain(|_, v| !(v.is_null() || v == &serde_json::json!([]) || v == &serde_json::json!({})));
+    doc
+}
+
+#[test]
+fn metadef_catalogs_load_export_and_unload() {
+    let dir = tempfile::tempdir().unwrap();
+    let conf = write_config(
+        &dir,
+        &format!("[DEFAULT]\ndata_dir = {}\n", dir.path().display()),
+    );
+    let run = |args: &[&str]| {
+        let out = glint()
+            .arg("--config-file")
+            .arg(&conf)
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let source = catalogs();
+    let source = source.to_str().unwrap();
+    assert!(run(&["db", "load-metadefs", source]).contains("33 namespace(s) loaded"));
+    assert!(run(&["db", "load-metadefs", source]).contains("33 already present"));
+    assert!(run(&["db", "load-metadefs", source, "--overwrite"]).contains("33 replaced"));
+
+    let exported = dir.path().join("export");
+    run(&["db", "export-metadefs", exported.to_str().unwrap()]);
+    let mut written = std::collections::BTreeMap::new();
+    for entry in std::fs::read_dir(&exported).unwrap() {
+        let doc: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(entry.unwrap().path()).unwrap()).unwrap();
+        written.insert(doc["namespace"].as_str().unwrap().to_string(), doc);
+    }
+    assert_eq!(written.len(), 33);
+    for entry in std::fs::read_dir(catalogs()).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_none_or(|x| x != "json") {
+            continue;
+        }
+        let input: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        let name = input["namespace"].as_str().unwrap().to_string();
+        assert_eq!(
+            normalized(written[&name].clone()),
+            normalized(input),
+            "{} does not round-trip",
+            path.display()
+        );
+    }
+    assert!(run(&["db", "unload-metadefs"]).contains("33 namespace(s) removed"));
+}

@@ -7,5 +7,6 @@ pub mod images;
 pub mod info;
 pub mod list_params;
 pub mod members;
+pub mod metadefs;
 pub mod schemas;
 pub mod tags;

@@ -13,7 +13,7 @@ use sqlx::{Row, Sqlite, SqlitePool, Transaction};
 
 use super::db_error;
 use super::rows::utc;
-use crate::repository::NamespaceQuery;
+use glint_domain::metadef::NamespaceQuery;
 
 fn namespace_not_found(name: &str) -> Error {
     Error::not_found(format!(
@@ -190,7 +190,7 @@ async fn associations(
         "SELECT t.name, a.prefix, a.properties_target, a.created_at, a.updated_at \
          FROM metadef_namespace_resource_types a \
          JOIN metadef_resource_types t ON t.id = a.resource_type_id \
-         WHERE a.namespace_id = ? ORDER BY a.created_at, t.name",
+         WHERE a.namespace_id = ? ORDER BY a.created_at, a.rowid",
     )
     .bind(namespace_id)
     .fetch_all(pool)
@@ -223,7 +223,7 @@ pub(super) async fn get(pool: &SqlitePool, name: &str) -> Result<NamespaceConten
     let namespace = namespace_from_row(&row)?;
 
     let properties = sqlx::query(
-        "SELECT name, json_schema FROM metadef_properties WHERE namespace_id = ? ORDER BY name",
+        "SELECT name, json_schema FROM metadef_properties WHERE namespace_id = ? ORDER BY id",
     )
     .bind(id)
     .fetch_all(pool)
@@ -242,7 +242,7 @@ pub(super) async fn get(pool: &SqlitePool, name: &str) -> Result<NamespaceConten
 
     let objects = sqlx::query(
         "SELECT name, description, required, json_schema, created_at, updated_at \
-         FROM metadef_objects WHERE namespace_id = ? ORDER BY name",
+         FROM metadef_objects WHERE namespace_id = ? ORDER BY id",
     )
     .bind(id)
     .fetch_all(pool)
@@ -268,7 +268,7 @@ pub(super) async fn get(pool: &SqlitePool, name: &str) -> Result<NamespaceConten
     .collect::<Result<Vec<_>>>()?;
 
     let tags = sqlx::query(
-        "SELECT name, created_at, updated_at FROM metadef_tags WHERE namespace_id = ? ORDER BY name",
+        "SELECT name, created_at, updated_at FROM metadef_tags WHERE namespace_id = ? ORDER BY id",
     )
     .bind(id)
     .fetch_all(pool)

@@ -27,8 +27,8 @@ use glint_domain::{
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::SqlitePool;
 
-use crate::repository::NamespaceQuery;
 use crate::Repository;
+use glint_domain::metadef::NamespaceQuery;
 use glint_domain::metadef::{Namespace, NamespaceContents, ResourceType, ResourceTypeAssociation};
 
 #[derive(Clone)]

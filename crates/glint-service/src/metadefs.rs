@@ -1,0 +1,177 @@
+//! The metadata definitions catalog: namespaces with their resource type
+//! associations, property definitions, objects and tags.
+//!
+//! Public namespaces are seen by everyone, private ones by their owner;
+//! only admins change the catalog (Glance's `metadef_admin`). A namespace
+//! the caller may not see is NotFound.
+
+use std::sync::Arc;
+
+use glint_db::{NamespaceQuery, Repository};
+use glint_domain::metadef::{Namespace, NamespaceContents, ResourceType, ResourceTypeAssociation};
+use glint_domain::{time, Error, RequestContext, Result};
+use serde_json::Value;
+
+use crate::metadef_document;
+use crate::policy::{Action, Policy, Target};
+
+/// What the loader did with one catalog document.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Loaded {
+    Created(String),
+    /// Already in the catalog and left as it was.
+    Skipped(String),
+    /// Replaced by the document (`overwrite`).
+    Replaced(String),
+}
+
+#[derive(Clone)]
+pub struct MetadefService {
+    repo: Arc<dyn Repository>,
+    policy: Arc<Policy>,
+}
+
+impl MetadefService {
+    pub fn new(repo: Arc<dyn Repository>, policy: Arc<Policy>) -> Self {
+        MetadefService { repo, policy }
+    }
+
+    /// Namespaces the caller sees; the query's viewer is filled in here.
+    pub async fn list(
+        &self,
+        ctx: &RequestContext,
+        mut query: NamespaceQuery,
+    ) -> Result<Vec<(Namespace, Vec<ResourceTypeAssociation>)>> {
+        self.policy.authorize(
+            ctx,
+            Action::GetMetadefNamespaces,
+            &Target::owner(ctx.project_id.as_deref()),
+        )?;
+        query.viewer = glint_domain::image_query::Viewer {
+            project_id: ctx.project_id.clone(),
+            is_admin: ctx.is_admin,
+        };
+        let list = self.repo.metadef_namespace_list(&query).await?;
+        Ok(list
+            .into_iter()
+            .filter(|(ns, _)| self.sees(ctx, ns))
+            .collect())
+    }
+
+    /// One namespace with everything in it.
+    pub async fn get(&self, ctx: &RequestContext, name: &str) -> Result<NamespaceContents> {
+        let contents = self.repo.metadef_namespace_get(name).await?;
+        if !self.sees(ctx, &contents.namespace) {
+            return Err(not_found(name));
+        }
+        Ok(contents)
+    }
+
+    /// Creates a namespace (and what it holds) from a request body.
+    pub async fn create(&self, ctx: &RequestContext, body: &Value) -> Result<NamespaceContents> {
+        let owner = ctx.project_id.clone().unwrap_or_default();
+        let contents = metadef_document::parse(body, &owner, time::now())?;
+        let ns = &contents.namespace;
+        self.policy.authorize(
+            ctx,
+            Action::AddMetadefNamespace,
+            &Target::namespace(&ns.owner, ns.visibility),
+        )?;
+        self.repo.metadef_namespace_create(&contents).await?;
+        tracing::info!(namespace = %ns.namespace, "metadef namespace created");
+        self.repo.metadef_namespace_get(&ns.namespace).await
+    }
+
+    /// Deletes a namespace; protected ones are Forbidden.
+    pub async fn delete(&self, ctx: &RequestContext, name: &str) -> Result<()> {
+        let contents = self.get(ctx, name).await?;
+        let ns = &contents.namespace;
+        self.policy.authorize(
+            ctx,
+            Action::DeleteMetadefNamespace,
+            &Target::namespace(&ns.owner, ns.visibility),
+        )?;
+        if ns.protected {
+            return Err(Error::forbidden(format!(
+                "Metadata definition namespace {name} is protected and cannot be deleted."
+            )));
+        }
+        self.repo.metadef_namespace_delete(name).await
+    }
+
+    /// Every resource type.
+    pub async fn resource_types(&self, ctx: &RequestContext) -> Result<Vec<ResourceType>> {
+        self.policy.authorize(
+            ctx,
+            Action::ListMetadefResourceTypes,
+            &Target::owner(ctx.project_id.as_deref()),
+        )?;
+        self.repo.metadef_resource_types().await
+    }
+
+    /// Loads one catalog document as an operator tool does (owner `admin`
+    /// when the document names none): a namespace already present is
+    /// skipped, or replaced when `overwrite`.
+    pub async fn load_document(&self, doc: &Value, overwrite: bool) -> Result<Loaded> {
+        let contents = metadef_document::parse(doc, "admin", time::now())?;
+        let name = contents.namespace.namespace.clone();
+        match self.repo.metadef_namespace_get(&name).await {
+            Ok(_) if !overwrite => return Ok(Loaded::Skipped(name)),
+            Ok(_) => {
+                self.repo.metadef_namespace_delete(&name).await?;
+                self.repo.metadef_namespace_create(&contents).await?;
+                return Ok(Loaded::Replaced(name));
+            }
+            Err(Error::NotFound(_)) => {}
+            Err(e) => return Err(e),
+        }
+        self.repo.metadef_namespace_create(&contents).await?;
+        Ok(Loaded::Created(name))
+    }
+
+    /// Every namespace, whole, for export (operator tool).
+    pub async fn export_all(&self) -> Result<Vec<NamespaceContents>> {
+        let query = NamespaceQuery {
+            viewer: glint_domain::image_query::Viewer {
+                project_id: None,
+                is_admin: true,
+            },
+            visibility: None,
+            resource_types: Vec::new(),
+            sort_key: "namespace".into(),
+            sort_asc: true,
+            marker: None,
+            limit: None,
+        };
+        let mut out = Vec::new();
+        for (ns, _) in self.repo.metadef_namespace_list(&query).await? {
+            out.push(self.repo.metadef_namespace_get(&ns.namespace).await?);
+        }
+        Ok(out)
+    }
+
+    /// Deletes every namespace (operator tool); returns how many.
+    pub async fn unload_all(&self) -> Result<usize> {
+        let all = self.export_all().await?;
+        for contents in &all {
+            self.repo
+                .metadef_namespace_delete(&contents.namespace.namespace)
+                .await?;
+        }
+        Ok(all.len())
+    }
+
+    fn sees(&self, ctx: &RequestContext, ns: &Namespace) -> bool {
+        self.policy.allows(
+            ctx,
+            Action::GetMetadefNamespace,
+            &Target::namespace(&ns.owner, ns.visibility),
+        )
+    }
+}
+
+fn not_found(name: &str) -> Error {
+    Error::not_found(format!(
+        "Metadata definition namespace={name} was not found."
+    ))
+}
