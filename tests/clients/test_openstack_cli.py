@@ -158,3 +158,22 @@ def test_protected_image_cannot_be_deleted(openstack, cleanup):
     assert openstack.json("image", "show", image_id)["protected"] is True
     openstack.run("image", "set", "--unprotected", image_id)
     openstack.run("image", "delete", image_id)
+
+
+def test_metadef_namespaces(openstack, http):
+    """`openstack image metadef namespace create / list / show / delete`."""
+    name = "Glint::Test::" + unique("ns")
+    created = openstack.json("image", "metadef", "namespace", "create", "--public",
+                             "--display-name", "Test namespace", "--description", "for tests",
+                             name)
+    assert created["namespace"] == name and created["visibility"] == "public"
+    try:
+        listed = [n["namespace"] for n in openstack.json("image", "metadef", "namespace",
+                                                         "list")]
+        assert name in listed
+        shown = openstack.json("image", "metadef", "namespace", "show", name)
+        assert shown["display_name"] == "Test namespace"
+        assert shown["description"] == "for tests"
+    finally:
+        openstack.run("image", "metadef", "namespace", "delete", name)
+    assert http.get(f"/v2/metadefs/namespaces/{name}").status_code == 404
