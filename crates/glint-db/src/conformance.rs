@@ -879,6 +879,36 @@ pub async fn metadef_namespaces_round_trip_and_list(repo: &dyn Repository) {
         .collect();
     assert!(types.contains(&"OS::Glance::Image".to_string()));
 
+    // Replace: a compare-and-swap on updated_at; renames keep the row.
+    let mut changed = repo.metadef_namespace_get("OS::C").await.unwrap();
+    let seen = changed.namespace.updated_at;
+    changed.namespace.namespace = "OS::C2".into();
+    changed.namespace.updated_at = seen + Duration::seconds(1);
+    changed.tags.clear();
+    changed.properties[0].name = "cpu_thread_policy".into();
+    repo.metadef_namespace_replace("OS::C", seen, &changed)
+        .await
+        .unwrap();
+    let got = repo.metadef_namespace_get("OS::C2").await.unwrap();
+    assert!(got.tags.is_empty());
+    assert_eq!(got.properties[0].name, "cpu_thread_policy");
+    assert!(matches!(
+        repo.metadef_namespace_get("OS::C").await,
+        Err(Error::NotFound(_))
+    ));
+    let stale = repo
+        .metadef_namespace_replace("OS::C2", seen, &changed)
+        .await
+        .unwrap_err();
+    assert!(matches!(stale, Error::Conflict(_)), "{stale:?}");
+    let mut clash = got.clone();
+    clash.namespace.namespace = "OS::B".into();
+    let taken = repo
+        .metadef_namespace_replace("OS::C2", got.namespace.updated_at, &clash)
+        .await
+        .unwrap_err();
+    assert!(matches!(taken, Error::Conflict(_)), "{taken:?}");
+
     repo.metadef_namespace_delete("OS::A").await.unwrap();
     assert!(matches!(
         repo.metadef_namespace_get("OS::A").await,

@@ -99,6 +99,15 @@ pub trait Repository: Send + Sync + 'static {
         query: &NamespaceQuery,
     ) -> Result<Vec<(Namespace, Vec<ResourceTypeAssociation>)>>;
 
+    /// Rewrites a namespace and everything in it (it may be renamed) if it
+    /// was last updated at `expected`; otherwise `Conflict`.
+    async fn metadef_namespace_replace(
+        &self,
+        name: &str,
+        expected: DateTime<Utc>,
+        contents: &NamespaceContents,
+    ) -> Result<()>;
+
     /// Deletes a namespace and everything in it.
     async fn metadef_namespace_delete(&self, name: &str) -> Result<()>;
 

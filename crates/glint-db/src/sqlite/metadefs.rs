@@ -119,8 +119,19 @@ pub(super) async fn create(pool: &SqlitePool, contents: &NamespaceContents) -> R
             })
         }
     };
+    insert_children(&mut tx, id, contents).await?;
+    tx.commit().await.map_err(db_error)
+}
+
+/// Inserts a namespace's associations, properties, objects and tags.
+async fn insert_children(
+    tx: &mut Transaction<'_, Sqlite>,
+    id: i64,
+    contents: &NamespaceContents,
+) -> Result<()> {
+    let ns = &contents.namespace;
     for assoc in &contents.associations {
-        let type_id = resource_type_id(&mut tx, &assoc.name).await?;
+        let type_id = resource_type_id(tx, &assoc.name).await?;
         sqlx::query(
             "INSERT INTO metadef_namespace_resource_types \
              (resource_type_id, namespace_id, properties_target, prefix, created_at, updated_at) \
@@ -132,7 +143,7 @@ pub(super) async fn create(pool: &SqlitePool, contents: &NamespaceContents) -> R
         .bind(&assoc.prefix)
         .bind(assoc.created_at.naive_utc())
         .bind(assoc.updated_at.naive_utc())
-        .execute(&mut *tx)
+        .execute(&mut **tx)
         .await
         .map_err(db_error)?;
     }
@@ -146,7 +157,7 @@ pub(super) async fn create(pool: &SqlitePool, contents: &NamespaceContents) -> R
         .bind(Value::Object(property.schema.clone()).to_string())
         .bind(ns.created_at.naive_utc())
         .bind(ns.updated_at.naive_utc())
-        .execute(&mut *tx)
+        .execute(&mut **tx)
         .await
         .map_err(db_error)?;
     }
@@ -163,7 +174,7 @@ pub(super) async fn create(pool: &SqlitePool, contents: &NamespaceContents) -> R
         .bind(Value::Object(object.properties.clone()).to_string())
         .bind(object.created_at.naive_utc())
         .bind(object.updated_at.naive_utc())
-        .execute(&mut *tx)
+        .execute(&mut **tx)
         .await
         .map_err(db_error)?;
     }
@@ -175,10 +186,71 @@ pub(super) async fn create(pool: &SqlitePool, contents: &NamespaceContents) -> R
         .bind(&tag.name)
         .bind(tag.created_at.naive_utc())
         .bind(tag.updated_at.naive_utc())
-        .execute(&mut *tx)
+        .execute(&mut **tx)
         .await
         .map_err(db_error)?;
     }
+    Ok(())
+}
+
+/// Rewrites a namespace and everything in it, if it was last updated at
+/// `expected` (a compare-and-swap: a concurrent change wins, this one is
+/// `Conflict`). The namespace keeps its row (and id); it may be renamed.
+pub(super) async fn replace(
+    pool: &SqlitePool,
+    name: &str,
+    expected: chrono::DateTime<chrono::Utc>,
+    contents: &NamespaceContents,
+) -> Result<()> {
+    let ns = &contents.namespace;
+    let mut tx = pool.begin().await.map_err(db_error)?;
+    let id = namespace_id(&mut tx, name).await?;
+    let updated = sqlx::query(
+        "UPDATE metadef_namespaces SET namespace = ?, display_name = ?, description = ?, \
+         visibility = ?, protected = ?, owner = ?, updated_at = ? \
+         WHERE id = ? AND COALESCE(updated_at, created_at) = ?",
+    )
+    .bind(&ns.namespace)
+    .bind(&ns.display_name)
+    .bind(&ns.description)
+    .bind(ns.visibility.as_str())
+    .bind(ns.protected)
+    .bind(&ns.owner)
+    .bind(ns.updated_at.naive_utc())
+    .bind(id)
+    .bind(expected.naive_utc())
+    .execute(&mut *tx)
+    .await;
+    let rows = match updated {
+        Ok(done) => done.rows_affected(),
+        Err(e) => {
+            return Err(match db_error(e) {
+                Error::Conflict(_) => Error::conflict(format!(
+                    "Metadata definition namespace={} already exists.",
+                    ns.namespace
+                )),
+                other => other,
+            })
+        }
+    };
+    if rows == 0 {
+        return Err(Error::conflict(format!(
+            "Metadata definition namespace={name} was changed by another request; try again."
+        )));
+    }
+    for table in [
+        "metadef_namespace_resource_types",
+        "metadef_properties",
+        "metadef_objects",
+        "metadef_tags",
+    ] {
+        sqlx::query(&format!("DELETE FROM {table} WHERE namespace_id = ?"))
+            .bind(id)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_error)?;
+    }
+    insert_children(&mut tx, id, contents).await?;
     tx.commit().await.map_err(db_error)
 }
 

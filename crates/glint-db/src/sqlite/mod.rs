@@ -194,6 +194,15 @@ impl Repository for SqliteRepository {
         metadefs::list(&self.reader, query).await
     }
 
+    async fn metadef_namespace_replace(
+        &self,
+        name: &str,
+        expected: DateTime<Utc>,
+        contents: &NamespaceContents,
+    ) -> Result<()> {
+        metadefs::replace(&self.writer, name, expected, contents).await
+    }
+
     async fn metadef_namespace_delete(&self, name: &str) -> Result<()> {
         metadefs::delete(&self.writer, name).await
     }
