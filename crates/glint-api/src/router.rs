@@ -10,7 +10,10 @@ use tower::Layer;
 
 use crate::error::{self, error_response};
 use crate::state::AppState;
-use crate::v2::{image_actions, image_data, images, info, members, metadefs, schemas, tags};
+use crate::v2::{
+    image_actions, image_data, images, info, members, metadef_contents as md, metadefs, schemas,
+    tags,
+};
 use crate::{auth, request_id, versions};
 
 fn routes() -> Router<AppState> {
@@ -62,7 +65,54 @@ fn routes() -> Router<AppState> {
         )
         .route(
             "/v2/metadefs/namespaces/{namespace}",
-            get(metadefs::show).delete(metadefs::delete),
+            get(metadefs::show)
+                .put(md::update_namespace)
+                .delete(metadefs::delete),
+        )
+        .route(
+            "/v2/metadefs/namespaces/{namespace}/properties",
+            get(md::list_properties)
+                .post(md::create_property)
+                .delete(md::delete_properties),
+        )
+        .route(
+            "/v2/metadefs/namespaces/{namespace}/properties/{name}",
+            get(md::show_property)
+                .put(md::update_property)
+                .delete(md::delete_property),
+        )
+        .route(
+            "/v2/metadefs/namespaces/{namespace}/objects",
+            get(md::list_objects)
+                .post(md::create_object)
+                .delete(md::delete_objects),
+        )
+        .route(
+            "/v2/metadefs/namespaces/{namespace}/objects/{name}",
+            get(md::show_object)
+                .put(md::update_object)
+                .delete(md::delete_object),
+        )
+        .route(
+            "/v2/metadefs/namespaces/{namespace}/tags",
+            get(md::list_tags)
+                .post(md::create_tags)
+                .delete(md::delete_tags),
+        )
+        .route(
+            "/v2/metadefs/namespaces/{namespace}/tags/{name}",
+            get(md::show_tag)
+                .post(md::create_tag)
+                .put(md::update_tag)
+                .delete(md::delete_tag),
+        )
+        .route(
+            "/v2/metadefs/namespaces/{namespace}/resource_types",
+            get(md::list_associations).post(md::associate),
+        )
+        .route(
+            "/v2/metadefs/namespaces/{namespace}/resource_types/{resource_type}",
+            axum::routing::delete(md::dissociate),
         )
         .route("/v2/metadefs/resource_types", get(metadefs::resource_types))
         // Discovery of stores

@@ -252,3 +252,234 @@ async fn create_and_delete_follow_ownership_and_protection() {
         StatusCode::NOT_FOUND
     );
 }
+
+async fn put_json(app: &TestApp, who: As, uri: &str, body: Value) -> common::TestResponse {
+    app.request(
+        who,
+        axum::http::Method::PUT,
+        uri,
+        Some("application/json"),
+        Some(body.to_string()),
+        &[],
+    )
+    .await
+}
+
+#[tokio::test]
+async fn properties_objects_tags_and_associations() {
+    let app = TestApp::new().await;
+    let ns = "/v2/metadefs/namespaces/Test::Things";
+    let r = app
+        .post_json(
+            ADMIN,
+            "/v2/metadefs/namespaces",
+            json!({"namespace": "Test::Things", "visibility": "public"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+
+    // Properties.
+    let prop = json!({"name": "speed", "type": "integer", "title": "Speed", "minimum": 1});
+    let r = app
+        .post_json(ADMIN, &format!("{ns}/properties"), prop.clone())
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    assert_eq!(r.json()["minimum"], 1);
+    assert_eq!(
+        app.post_json(ADMIN, &format!("{ns}/properties"), prop)
+            .await
+            .status,
+        StatusCode::CONFLICT
+    );
+    let r = app
+        .post_json(
+            ADMIN,
+            &format!("{ns}/properties"),
+            json!({"name": "x", "type": "string"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.text);
+    assert_eq!(
+        app.post_json(
+            As::Member("p1"),
+            &format!("{ns}/properties"),
+            json!({"name": "y", "type": "string", "title": "Y"})
+        )
+        .await
+        .status,
+        StatusCode::FORBIDDEN
+    );
+    let listed = app.get(READER, &format!("{ns}/properties")).await.json();
+    assert_eq!(listed["properties"]["speed"]["title"], "Speed");
+    let r = put_json(
+        &app,
+        ADMIN,
+        &format!("{ns}/properties/speed"),
+        json!({"name": "velocity", "type": "integer", "title": "Velocity"}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(
+        app.get(READER, &format!("{ns}/properties/speed"))
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        app.get(READER, &format!("{ns}/properties/velocity"))
+            .await
+            .json()["title"],
+        "Velocity"
+    );
+
+    // Objects.
+    let r = app
+        .post_json(
+            ADMIN,
+            &format!("{ns}/objects"),
+            json!({"name": "Engine", "required": ["power"], "properties": {"power": {"type": "integer"}}}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    assert_eq!(r.json()["self"], format!("{ns}/objects/Engine"));
+    let objects = app.get(READER, &format!("{ns}/objects")).await.json();
+    assert_eq!(objects["objects"][0]["required"], json!(["power"]));
+    let r = put_json(
+        &app,
+        ADMIN,
+        &format!("{ns}/objects/Engine"),
+        json!({"name": "Motor", "description": "d"}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(
+        app.get(READER, &format!("{ns}/objects/Motor")).await.json()["description"],
+        "d"
+    );
+    assert_eq!(
+        app.delete(ADMIN, &format!("{ns}/objects/Motor"))
+            .await
+            .status,
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(
+        app.delete(ADMIN, &format!("{ns}/objects/Motor"))
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+
+    // Tags: single, batch (replace and append), rename, delete.
+    assert_eq!(
+        app.post(ADMIN, &format!("{ns}/tags/fast")).await.status,
+        StatusCode::CREATED
+    );
+    assert_eq!(
+        app.post(ADMIN, &format!("{ns}/tags/fast")).await.status,
+        StatusCode::CONFLICT
+    );
+    let r = app
+        .post_json(
+            ADMIN,
+            &format!("{ns}/tags"),
+            json!({"tags": [{"name": "a"}, {"name": "b"}]}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    let tag_names = |v: Value| -> Vec<String> {
+        v["tags"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t["name"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(
+        tag_names(app.get(READER, &format!("{ns}/tags")).await.json()),
+        vec!["a", "b"]
+    );
+    let r = app
+        .request(
+            ADMIN,
+            axum::http::Method::POST,
+            &format!("{ns}/tags"),
+            Some("application/json"),
+            Some(json!({"tags": [{"name": "c"}]}).to_string()),
+            &[("x-openstack-append", "true")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    assert_eq!(
+        tag_names(app.get(READER, &format!("{ns}/tags")).await.json()),
+        vec!["a", "b", "c"]
+    );
+    let r = put_json(&app, ADMIN, &format!("{ns}/tags/a"), json!({"name": "z"})).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(
+        app.delete(ADMIN, &format!("{ns}/tags/b")).await.status,
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(
+        tag_names(app.get(READER, &format!("{ns}/tags")).await.json()),
+        vec!["z", "c"]
+    );
+    assert_eq!(
+        app.delete(ADMIN, &format!("{ns}/tags")).await.status,
+        StatusCode::NO_CONTENT
+    );
+    assert!(tag_names(app.get(READER, &format!("{ns}/tags")).await.json()).is_empty());
+
+    // Resource type associations.
+    let r = app
+        .post_json(
+            ADMIN,
+            &format!("{ns}/resource_types"),
+            json!({"name": "OS::Glance::Image", "prefix": "t_"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    assert_eq!(
+        app.post_json(
+            ADMIN,
+            &format!("{ns}/resource_types"),
+            json!({"name": "OS::Glance::Image"})
+        )
+        .await
+        .status,
+        StatusCode::CONFLICT
+    );
+    let shown = app
+        .get(READER, &format!("{ns}?resource_type=OS::Glance::Image"))
+        .await
+        .json();
+    assert!(shown["properties"].get("t_velocity").is_some(), "{shown}");
+    assert_eq!(
+        app.delete(ADMIN, &format!("{ns}/resource_types/OS::Glance::Image"))
+            .await
+            .status,
+        StatusCode::NO_CONTENT
+    );
+    assert!(app
+        .get(READER, &format!("{ns}/resource_types"))
+        .await
+        .json()["resource_type_associations"]
+        .as_array()
+        .unwrap()
+        .is_empty());
+
+    // The namespace itself: rename and change attributes.
+    let r = put_json(
+        &app,
+        ADMIN,
+        ns,
+        json!({"namespace": "Test::Renamed", "visibility": "public", "display_name": "R"}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let renamed = app
+        .get(READER, "/v2/metadefs/namespaces/Test::Renamed")
+        .await
+        .json();
+    assert_eq!(renamed["display_name"], "R");
+    assert_eq!(renamed["properties"]["velocity"]["title"], "Velocity");
+}

@@ -9,6 +9,7 @@ mod image_values;
 pub mod images;
 pub mod members;
 pub mod metadef_document;
+pub mod metadef_edits;
 pub mod metadefs;
 pub mod policy;
 pub mod stores;

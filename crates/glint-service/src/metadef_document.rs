@@ -74,16 +74,7 @@ pub fn parse(doc: &Value, owner: &str, now: DateTime<Utc>) -> Result<NamespaceCo
         None | Some(Value::Null) => Vec::new(),
         Some(Value::Array(items)) => items
             .iter()
-            .map(|item| {
-                let item = object_of(item, "A resource type association")?;
-                Ok(ResourceTypeAssociation {
-                    name: name_of(item, "resource type")?,
-                    prefix: optional_string(item, "prefix")?,
-                    properties_target: optional_string(item, "properties_target")?,
-                    created_at: now,
-                    updated_at: now,
-                })
-            })
+            .map(|item| association(item, now))
             .collect::<Result<_>>()?,
         Some(_) => {
             return Err(Error::invalid(
@@ -108,32 +99,7 @@ pub fn parse(doc: &Value, owner: &str, now: DateTime<Utc>) -> Result<NamespaceCo
         None | Some(Value::Null) => Vec::new(),
         Some(Value::Array(items)) => items
             .iter()
-            .map(|item| {
-                let item = object_of(item, "An object")?;
-                let required = match item.get("required") {
-                    None | Some(Value::Null) => Vec::new(),
-                    Some(Value::Array(r)) => r
-                        .iter()
-                        .map(|v| {
-                            v.as_str().map(str::to_string).ok_or_else(|| {
-                                Error::invalid("'required' must list property names")
-                            })
-                        })
-                        .collect::<Result<_>>()?,
-                    Some(_) => return Err(Error::invalid("'required' must be a list")),
-                };
-                Ok(MetadefObject {
-                    name: name_of(item, "object")?,
-                    description: optional_string(item, "description")?,
-                    required,
-                    properties: match item.get("properties") {
-                        None | Some(Value::Null) => Map::new(),
-                        Some(p) => object_of(p, "An object's 'properties'")?.clone(),
-                    },
-                    created_at: now,
-                    updated_at: now,
-                })
-            })
+            .map(|item| object(item, now))
             .collect::<Result<_>>()?,
         Some(_) => return Err(Error::invalid("'objects' must be a list")),
     };
@@ -141,13 +107,7 @@ pub fn parse(doc: &Value, owner: &str, now: DateTime<Utc>) -> Result<NamespaceCo
         None | Some(Value::Null) => Vec::new(),
         Some(Value::Array(items)) => items
             .iter()
-            .map(|item| {
-                Ok(MetadefTag {
-                    name: name_of(object_of(item, "A tag")?, "tag")?,
-                    created_at: now,
-                    updated_at: now,
-                })
-            })
+            .map(|item| tag(item, now))
             .collect::<Result<_>>()?,
         Some(_) => return Err(Error::invalid("'tags' must be a list")),
     };
@@ -167,6 +127,71 @@ pub fn parse(doc: &Value, owner: &str, now: DateTime<Utc>) -> Result<NamespaceCo
         objects,
         tags,
     })
+}
+
+/// A resource type association: `{"name", "prefix", "properties_target"}`.
+pub fn association(value: &Value, now: DateTime<Utc>) -> Result<ResourceTypeAssociation> {
+    let item = object_of(value, "A resource type association")?;
+    Ok(ResourceTypeAssociation {
+        name: name_of(item, "resource type")?,
+        prefix: optional_string(item, "prefix")?,
+        properties_target: optional_string(item, "properties_target")?,
+        created_at: now,
+        updated_at: now,
+    })
+}
+
+/// An object: `{"name", "description", "required", "properties"}`.
+pub fn object(value: &Value, now: DateTime<Utc>) -> Result<MetadefObject> {
+    let item = object_of(value, "An object")?;
+    let required = match item.get("required") {
+        None | Some(Value::Null) => Vec::new(),
+        Some(Value::Array(r)) => r
+            .iter()
+            .map(|v| {
+                v.as_str()
+                    .map(str::to_string)
+                    .ok_or_else(|| Error::invalid("'required' must list property names"))
+            })
+            .collect::<Result<_>>()?,
+        Some(_) => return Err(Error::invalid("'required' must be a list")),
+    };
+    Ok(MetadefObject {
+        name: name_of(item, "object")?,
+        description: optional_string(item, "description")?,
+        required,
+        properties: match item.get("properties") {
+            None | Some(Value::Null) => Map::new(),
+            Some(p) => object_of(p, "An object's 'properties'")?.clone(),
+        },
+        created_at: now,
+        updated_at: now,
+    })
+}
+
+/// A tag: `{"name"}`.
+pub fn tag(value: &Value, now: DateTime<Utc>) -> Result<MetadefTag> {
+    Ok(MetadefTag {
+        name: name_of(object_of(value, "A tag")?, "tag")?,
+        created_at: now,
+        updated_at: now,
+    })
+}
+
+/// A property definition from a request body (`{"name", "type",
+/// "title", …}`); the name is taken out of the schema.
+pub fn property(value: &Value) -> Result<MetadefProperty> {
+    let mut schema = object_of(value, "A property")?.clone();
+    let name = name_of(&schema, "property")?;
+    schema.remove("name");
+    for required in ["type", "title"] {
+        if !schema.contains_key(required) {
+            return Err(Error::invalid(format!(
+                "Property {name} needs a '{required}'"
+            )));
+        }
+    }
+    Ok(MetadefProperty { name, schema })
 }
 
 /// The catalog-file form of a namespace (what `export-metadefs` writes).

@@ -27,8 +27,8 @@ pub enum Loaded {
 
 #[derive(Clone)]
 pub struct MetadefService {
-    repo: Arc<dyn Repository>,
-    policy: Arc<Policy>,
+    pub(crate) repo: Arc<dyn Repository>,
+    pub(crate) policy: Arc<Policy>,
 }
 
 impl MetadefService {
@@ -161,7 +161,7 @@ impl MetadefService {
         Ok(all.len())
     }
 
-    fn sees(&self, ctx: &RequestContext, ns: &Namespace) -> bool {
+    pub(crate) fn sees(&self, ctx: &RequestContext, ns: &Namespace) -> bool {
         self.policy.allows(
             ctx,
             Action::GetMetadefNamespace,
@@ -170,7 +170,7 @@ impl MetadefService {
     }
 }
 
-fn not_found(name: &str) -> Error {
+pub(crate) fn not_found(name: &str) -> Error {
     Error::not_found(format!(
         "Metadata definition namespace={name} was not found."
     ))

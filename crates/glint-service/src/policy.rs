@@ -35,6 +35,23 @@ pub enum Action {
     AddMetadefNamespace,
     DeleteMetadefNamespace,
     ListMetadefResourceTypes,
+    ModifyMetadefNamespace,
+    GetMetadefObjects,
+    AddMetadefObject,
+    ModifyMetadefObject,
+    DeleteMetadefObject,
+    GetMetadefProperties,
+    AddMetadefProperty,
+    ModifyMetadefProperty,
+    RemoveMetadefProperty,
+    GetMetadefTags,
+    AddMetadefTag,
+    AddMetadefTags,
+    ModifyMetadefTag,
+    DeleteMetadefTag,
+    DeleteMetadefTags,
+    AddMetadefResourceTypeAssociation,
+    RemoveMetadefResourceTypeAssociation,
 }
 
 impl Action {
@@ -61,6 +78,25 @@ impl Action {
             Action::AddMetadefNamespace => "add_metadef_namespace",
             Action::DeleteMetadefNamespace => "delete_metadef_namespace",
             Action::ListMetadefResourceTypes => "list_metadef_resource_types",
+            Action::ModifyMetadefNamespace => "modify_metadef_namespace",
+            Action::GetMetadefObjects => "get_metadef_objects",
+            Action::AddMetadefObject => "add_metadef_object",
+            Action::ModifyMetadefObject => "modify_metadef_object",
+            Action::DeleteMetadefObject => "delete_metadef_object",
+            Action::GetMetadefProperties => "get_metadef_properties",
+            Action::AddMetadefProperty => "add_metadef_property",
+            Action::ModifyMetadefProperty => "modify_metadef_property",
+            Action::RemoveMetadefProperty => "remove_metadef_property",
+            Action::GetMetadefTags => "get_metadef_tags",
+            Action::AddMetadefTag => "add_metadef_tag",
+            Action::AddMetadefTags => "add_metadef_tags",
+            Action::ModifyMetadefTag => "modify_metadef_tag",
+            Action::DeleteMetadefTag => "delete_metadef_tag",
+            Action::DeleteMetadefTags => "delete_metadef_tags",
+            Action::AddMetadefResourceTypeAssociation => "add_metadef_resource_type_association",
+            Action::RemoveMetadefResourceTypeAssociation => {
+                "remove_metadef_resource_type_association"
+            }
         }
     }
 }

@@ -19,7 +19,7 @@ use crate::v2::list_params::parse_query_string;
 
 const NAMESPACES: &str = "/v2/metadefs/namespaces";
 
-fn association_json(a: &ResourceTypeAssociation) -> Value {
+pub(crate) fn association_json(a: &ResourceTypeAssociation) -> Value {
     let mut m = Map::new();
     m.insert("name".into(), a.name.clone().into());
     if let Some(p) = &a.prefix {
@@ -67,7 +67,7 @@ fn namespace_json(ns: &Namespace, associations: &[ResourceTypeAssociation]) -> M
     m
 }
 
-fn object_json(namespace: &str, o: &MetadefObject, prefix: &str) -> Value {
+pub(crate) fn object_json(namespace: &str, o: &MetadefObject, prefix: &str) -> Value {
     let mut m = Map::new();
     m.insert("name".into(), o.name.clone().into());
     if let Some(d) = &o.description {
@@ -95,7 +95,7 @@ fn object_json(namespace: &str, o: &MetadefObject, prefix: &str) -> Value {
 
 /// The whole namespace; with `resource_type`, property names carry that
 /// type's prefix, as Glance shows them.
-fn contents_json(c: &NamespaceContents, resource_type: Option<&str>) -> Value {
+pub(crate) fn contents_json(c: &NamespaceContents, resource_type: Option<&str>) -> Value {
     let prefix = resource_type
         .and_then(|t| c.associations.iter().find(|a| a.name == t))
         .and_then(|a| a.prefix.clone())

@@ -7,6 +7,7 @@ pub mod images;
 pub mod info;
 pub mod list_params;
 pub mod members;
+pub mod metadef_contents;
 pub mod metadefs;
 pub mod schemas;
 pub mod tags;
