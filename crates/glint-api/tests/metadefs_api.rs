@@ -20,7 +20,7 @@ async fn with_catalogs() -> TestApp {
                 serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
             app.services()
                 .metadefs
-                .load_document(&doc, false)
+                .load_document(&doc, glint_service::metadefs::LoadMode::Skip)
                 .await
                 .unwrap();
         }
@@ -482,4 +482,46 @@ async fn properties_objects_tags_and_associations() {
         .json();
     assert_eq!(renamed["display_name"], "R");
     assert_eq!(renamed["properties"]["velocity"]["title"], "Velocity");
+}
+
+#[tokio::test]
+async fn loading_merges_as_glance_manage_does() {
+    use glint_service::metadefs::{LoadMode, Loaded};
+    let app = TestApp::new().await;
+    let metadefs = &app.services().metadefs;
+    let v1 = json!({"namespace": "Load::Me", "visibility": "public", "display_name": "one",
+        "properties": {"a": {"type": "string", "title": "A1"}}});
+    let v2 = json!({"namespace": "Load::Me", "visibility": "public", "display_name": "two",
+        "properties": {"a": {"type": "string", "title": "A2"}, "b": {"type": "string", "title": "B"}}});
+    assert_eq!(
+        metadefs.load_document(&v1, LoadMode::Skip).await.unwrap(),
+        Loaded::Created("Load::Me".into())
+    );
+    let show = || async {
+        app.get(READER, "/v2/metadefs/namespaces/Load::Me")
+            .await
+            .json()
+    };
+    metadefs.load_document(&v2, LoadMode::Skip).await.unwrap();
+    assert!(show().await["properties"].get("b").is_none());
+    metadefs
+        .load_document(&v2, LoadMode::Merge { prefer_new: false })
+        .await
+        .unwrap();
+    let merged = show().await;
+    assert_eq!(merged["properties"]["a"]["title"], "A1");
+    assert_eq!(merged["properties"]["b"]["title"], "B");
+    assert_eq!(merged["display_name"], "one");
+    metadefs
+        .load_document(&v2, LoadMode::Merge { prefer_new: true })
+        .await
+        .unwrap();
+    let preferred = show().await;
+    assert_eq!(preferred["properties"]["a"]["title"], "A2");
+    assert_eq!(preferred["display_name"], "two");
+    metadefs
+        .load_document(&v1, LoadMode::Overwrite)
+        .await
+        .unwrap();
+    assert!(show().await["properties"].get("b").is_none());
 }

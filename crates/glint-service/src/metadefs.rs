@@ -21,8 +21,41 @@ pub enum Loaded {
     Created(String),
     /// Already in the catalog and left as it was.
     Skipped(String),
+    /// Already in the catalog; the document's entries were merged in.
+    Merged(String),
     /// Replaced by the document (`overwrite`).
     Replaced(String),
+}
+
+/// How the loader treats a namespace that is already in the catalog, as
+/// `glance-manage db load_metadefs` does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LoadMode {
+    /// Leave it as it is.
+    Skip,
+    /// Add the document's properties, objects, tags and associations that
+    /// it lacks; with `prefer_new`, the document's version also replaces
+    /// entries (and attributes) present in both.
+    Merge { prefer_new: bool },
+    /// Replace it whole.
+    Overwrite,
+}
+
+/// Puts `new` into `list` unless an entry of the same name is there;
+/// replaces that entry when `prefer_new`.
+fn merge_by_name<T: Clone>(
+    list: &mut Vec<T>,
+    new: &[T],
+    name: impl Fn(&T) -> &str,
+    prefer_new: bool,
+) {
+    for item in new {
+        match list.iter_mut().find(|x| name(x) == name(item)) {
+            Some(slot) if prefer_new => *slot = item.clone(),
+            Some(_) => {}
+            None => list.push(item.clone()),
+        }
+    }
 }
 
 #[derive(Clone)]
@@ -110,23 +143,59 @@ impl MetadefService {
     }
 
     /// Loads one catalog document as an operator tool does (owner `admin`
-    /// when the document names none): a namespace already present is
-    /// skipped, or replaced when `overwrite`.
-    pub async fn load_document(&self, doc: &Value, overwrite: bool) -> Result<Loaded> {
-        let contents = metadef_document::parse(doc, "admin", time::now())?;
-        let name = contents.namespace.namespace.clone();
-        match self.repo.metadef_namespace_get(&name).await {
-            Ok(_) if !overwrite => return Ok(Loaded::Skipped(name)),
-            Ok(_) => {
-                self.repo.metadef_namespace_delete(&name).await?;
-                self.repo.metadef_namespace_create(&contents).await?;
-                return Ok(Loaded::Replaced(name));
+    /// when the document names none); `mode` says what happens to a
+    /// namespace already in the catalog.
+    pub async fn load_document(&self, doc: &Value, mode: LoadMode) -> Result<Loaded> {
+        let now = time::now();
+        let new = metadef_document::parse(doc, "admin", now)?;
+        let name = new.namespace.namespace.clone();
+        let mut existing = match self.repo.metadef_namespace_get(&name).await {
+            Ok(existing) => existing,
+            Err(Error::NotFound(_)) => {
+                self.repo.metadef_namespace_create(&new).await?;
+                return Ok(Loaded::Created(name));
             }
-            Err(Error::NotFound(_)) => {}
             Err(e) => return Err(e),
+        };
+        let expected = existing.namespace.updated_at;
+        match mode {
+            LoadMode::Skip => Ok(Loaded::Skipped(name)),
+            LoadMode::Overwrite => {
+                let mut replacement = new;
+                replacement.namespace.created_at = existing.namespace.created_at;
+                self.repo
+                    .metadef_namespace_replace(&name, expected, &replacement)
+                    .await?;
+                Ok(Loaded::Replaced(name))
+            }
+            LoadMode::Merge { prefer_new } => {
+                if prefer_new {
+                    let created_at = existing.namespace.created_at;
+                    existing.namespace = new.namespace.clone();
+                    existing.namespace.created_at = created_at;
+                }
+                merge_by_name(
+                    &mut existing.associations,
+                    &new.associations,
+                    |a| &a.name,
+                    prefer_new,
+                );
+                merge_by_name(
+                    &mut existing.properties,
+                    &new.properties,
+                    |p| &p.name,
+                    prefer_new,
+                );
+                merge_by_name(&mut existing.objects, &new.objects, |o| &o.name, prefer_new);
+                merge_by_name(&mut existing.tags, &new.tags, |t| &t.name, prefer_new);
+                existing.namespace.updated_at =
+                    now.max(expected + chrono::Duration::microseconds(1));
+                self.repo
+                    .metadef_namespace_replace(&name, expected, &existing)
+                    .await?;
+                Ok(Loaded::Merged(name))
+            }
         }
-        self.repo.metadef_namespace_create(&contents).await?;
-        Ok(Loaded::Created(name))
     }
 
     /// Every namespace, whole, for export (operator tool).

@@ -11,6 +11,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use glint_config::Config;
+use glint_service::metadefs::LoadMode;
 
 #[derive(Parser)]
 #[command(name = "glint", version, about = "An OpenStack Image API v2 service")]
@@ -49,8 +50,14 @@ enum DbCommand {
     LoadMetadefs {
         /// Folder of catalog files (default: /etc/glance/metadefs).
         dir: Option<PathBuf>,
-        /// Replace namespaces that already exist.
+        /// Merge into namespaces that already exist (else they are skipped).
         #[arg(long)]
+        merge: bool,
+        /// With --merge: the files' versions win over what is stored.
+        #[arg(long = "prefer-new", alias = "prefer_new", requires = "merge")]
+        prefer_new: bool,
+        /// With --merge: replace existing namespaces whole.
+        #[arg(long, requires = "merge", conflicts_with = "prefer_new")]
         overwrite: bool,
     },
     /// Write every namespace to DIR as a catalog file.
@@ -136,12 +143,21 @@ fn main() -> ExitCode {
                 .map(|_| Some("database is up to date".to_string()))
                 .map_err(|e| serve::StartError::Other(format!("database error: {e}"))),
             Command::Db {
-                command: DbCommand::LoadMetadefs { dir, overwrite },
+                command:
+                    DbCommand::LoadMetadefs {
+                        dir,
+                        merge,
+                        prefer_new,
+                        overwrite,
+                    },
             } => {
                 let dir = dir.unwrap_or_else(|| PathBuf::from("/etc/glance/metadefs"));
-                metadefs_admin::load(&config, &dir, overwrite)
-                    .await
-                    .map(Some)
+                let mode = match (merge, prefer_new, overwrite) {
+                    (false, _, _) => LoadMode::Skip,
+                    (true, _, true) => LoadMode::Overwrite,
+                    (true, prefer_new, false) => LoadMode::Merge { prefer_new },
+                };
+                metadefs_admin::load(&config, &dir, mode).await.map(Some)
             }
             Command::Db {
                 command: DbCommand::ExportMetadefs { dir },

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use glint_config::Config;
 use glint_service::metadef_document;
-use glint_service::metadefs::{Loaded, MetadefService};
+use glint_service::metadefs::{LoadMode, Loaded, MetadefService};
 use glint_service::Policy;
 
 use crate::serve::StartError;
@@ -22,9 +22,9 @@ async fn service(config: &Config) -> Result<MetadefService, StartError> {
     ))
 }
 
-/// Loads every `*.json` in `dir` (sorted by name); namespaces already in
-/// the catalog are kept unless `overwrite`.
-pub async fn load(config: &Config, dir: &Path, overwrite: bool) -> Result<String, StartError> {
+/// Loads every `*.json` in `dir` (sorted by name); `mode` says what
+/// happens to namespaces already in the catalog.
+pub async fn load(config: &Config, dir: &Path, mode: LoadMode) -> Result<String, StartError> {
     let metadefs = service(config).await?;
     let mut files: Vec<_> = std::fs::read_dir(dir)
         .map_err(|e| StartError::Other(format!("cannot read {}: {e}", dir.display())))?
@@ -32,19 +32,20 @@ pub async fn load(config: &Config, dir: &Path, overwrite: bool) -> Result<String
         .filter(|p| p.extension().is_some_and(|x| x == "json"))
         .collect();
     files.sort();
-    let (mut created, mut skipped, mut replaced) = (0, 0, 0);
+    let (mut created, mut skipped, mut merged, mut replaced) = (0, 0, 0, 0);
     for file in &files {
         let text = std::fs::read_to_string(file)
             .map_err(|e| StartError::Other(format!("cannot read {}: {e}", file.display())))?;
         let doc: serde_json::Value = serde_json::from_str(&text)
             .map_err(|e| StartError::Other(format!("{}: not JSON: {e}", file.display())))?;
         match metadefs
-            .load_document(&doc, overwrite)
+            .load_document(&doc, mode)
             .await
             .map_err(|e| StartError::Other(format!("{}: {e}", file.display())))?
         {
             Loaded::Created(_) => created += 1,
             Loaded::Replaced(_) => replaced += 1,
+            Loaded::Merged(_) => merged += 1,
             Loaded::Skipped(name) => {
                 tracing::info!(namespace = %name, "skipped: it already exists in the database");
                 skipped += 1
@@ -52,7 +53,7 @@ pub async fn load(config: &Config, dir: &Path, overwrite: bool) -> Result<String
         }
     }
     Ok(format!(
-        "metadefs from {}: {created} namespace(s) loaded, {replaced} replaced, {skipped} already present",
+        "metadefs from {}: {created} namespace(s) loaded, {merged} merged, {replaced} replaced, {skipped} already present",
         dir.display()
     ))
 }

@@ -167,7 +167,17 @@ fn metadef_catalogs_load_export_and_unload() {
     let source = source.to_str().unwrap();
     assert!(run(&["db", "load-metadefs", source]).contains("33 namespace(s) loaded"));
     assert!(run(&["db", "load-metadefs", source]).contains("33 already present"));
-    assert!(run(&["db", "load-metadefs", source, "--overwrite"]).contains("33 replaced"));
+    assert!(run(&["db", "load-metadefs", source, "--merge"]).contains("33 merged"));
+    assert!(
+        run(&["db", "load-metadefs", source, "--merge", "--overwrite"]).contains("33 replaced")
+    );
+    let refused = glint()
+        .arg("--config-file")
+        .arg(&conf)
+        .args(["db", "load-metadefs", source, "--overwrite"])
+        .output()
+        .unwrap();
+    assert!(!refused.status.success(), "--overwrite needs --merge");
 
     let exported = dir.path().join("export");
     run(&["db", "export-metadefs", exported.to_str().unwrap()]);
