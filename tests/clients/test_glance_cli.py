@@ -196,3 +196,38 @@ def test_members_create_update_list_delete(glance, http, cleanup):
     glance.run("member-delete", image["id"], friend)
     assert list_table(glance.run("member-list", "--image-id", image["id"]).stdout) == []
     assert http.get(f"/v2/images/{image['id']}", headers=as_friend).status_code == 404
+
+
+def test_metadef_commands(glance, http):
+    """`glance md-*`: namespaces, properties, objects, tags and resource
+    type associations, on a namespace shaped like the standard catalogs."""
+    name = "Glint::Test::" + unique("md")
+    r = http.post("/v2/metadefs/namespaces", json={
+        "namespace": name, "display_name": "Glint test", "visibility": "public",
+        "resource_type_associations": [{"name": "OS::Glance::Image", "prefix": "gt_"}],
+        "properties": {"speed": {"type": "integer", "title": "Speed"}},
+        "objects": [{"name": "Engine",
+                     "properties": {"power": {"type": "integer", "title": "Power"}}}]})
+    assert r.status_code == 201, r.text
+    try:
+        assert name in glance.run("md-namespace-list").stdout
+        shown = table(glance.run("md-namespace-show", name).stdout)
+        assert shown["display_name"] == "Glint test"
+        props = list_table(glance.run("md-property-list", name).stdout)
+        assert [(p["name"], p["type"]) for p in props] == [("speed", "integer")]
+        glance.run("md-property-create", name, "--name", "color", "--title", "Color",
+                   "--type", "string",
+                   "--schema", '{"type": "string", "title": "Color"}')
+        assert table(glance.run("md-property-show", name, "color").stdout)["title"] == "Color"
+        objects = list_table(glance.run("md-object-list", name).stdout)
+        assert [o["name"] for o in objects] == ["Engine"]
+        glance.run("md-tag-create-multiple", "--names", "fast,cheap", name)
+        tags = [t["name"] for t in list_table(glance.run("md-tag-list", name).stdout)]
+        assert tags == ["fast", "cheap"]
+        assocs = list_table(glance.run("md-namespace-resource-type-list", name).stdout)
+        assert [(a["name"], a["prefix"]) for a in assocs] == [("OS::Glance::Image", "gt_")]
+        types = [t["name"] for t in list_table(glance.run("md-resource-type-list").stdout)]
+        assert "OS::Glance::Image" in types
+    finally:
+        glance.run("md-namespace-delete", name)
+    assert http.get(f"/v2/metadefs/namespaces/{name}").status_code == 404

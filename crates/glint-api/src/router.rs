@@ -123,6 +123,7 @@ fn routes() -> Router<AppState> {
         .route("/v2/schemas/images", get(schemas::images))
         .route("/v2/schemas/member", get(schemas::member))
         .route("/v2/schemas/members", get(schemas::members))
+        .route("/v2/schemas/metadefs/{name}", get(schemas::metadef))
 }
 
 async fn not_found() -> Response {

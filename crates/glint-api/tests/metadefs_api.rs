@@ -525,3 +525,36 @@ async fn loading_merges_as_glance_manage_does() {
         .unwrap();
     assert!(show().await["properties"].get("b").is_none());
 }
+
+#[tokio::test]
+async fn metadef_schemas_are_served() {
+    let app = TestApp::new().await;
+    for name in [
+        "namespace",
+        "namespaces",
+        "resource_type",
+        "resource_types",
+        "property",
+        "properties",
+        "object",
+        "objects",
+        "tag",
+        "tags",
+    ] {
+        let r = app
+            .get(READER, &format!("/v2/schemas/metadefs/{name}"))
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{name}");
+        assert!(r.json()["name"].is_string(), "{name}");
+    }
+    assert_eq!(
+        app.get(READER, "/v2/schemas/metadefs/namespace")
+            .await
+            .json()["properties"]["namespace"]["maxLength"],
+        80
+    );
+    assert_eq!(
+        app.get(READER, "/v2/schemas/metadefs/nothing").await.status,
+        StatusCode::NOT_FOUND
+    );
+}

@@ -153,3 +153,26 @@ pub async fn members() -> Json<Value> {
         "links": [{"rel": "describedby", "href": "{schema}"}]
     }))
 }
+
+/// The metadef schemas as Glance 33 serves them (taken from its schema
+/// controller), by the last part of their path.
+fn metadef_schemas() -> &'static serde_json::Map<String, Value> {
+    static SCHEMAS: std::sync::OnceLock<serde_json::Map<String, Value>> =
+        std::sync::OnceLock::new();
+    SCHEMAS.get_or_init(|| {
+        serde_json::from_str(include_str!("metadef_schemas.json"))
+            .expect("metadef_schemas.json is a JSON object")
+    })
+}
+
+/// `GET /v2/schemas/metadefs/{name}` (namespace(s), resource_type(s),
+/// property/properties, object(s), tag(s)).
+pub async fn metadef(
+    axum::extract::Path(name): axum::extract::Path<String>,
+) -> crate::error::ApiResult<Json<Value>> {
+    metadef_schemas()
+        .get(&name)
+        .cloned()
+        .map(Json)
+        .ok_or_else(|| glint_domain::Error::not_found("The resource could not be found.").into())
+}
