@@ -179,7 +179,7 @@ async fn create_and_delete_follow_ownership_and_protection() {
         "visibility": "private",
         "resource_type_associations": [{"name": "OS::Glance::Image", "prefix": "bill_"}],
         "properties": {"code": {"type": "string", "title": "Code"}},
-        "objects": [{"name": "Account", "properties": {"id": {"type": "integer"}}, "required": ["id"]}],
+        "objects": [{"name": "Account", "properties": {"id": {"type": "integer", "title": "Id"}}, "required": ["id"]}],
         "tags": [{"name": "finance"}]
     });
     // Only admins change the catalog.
@@ -221,6 +221,18 @@ async fn create_and_delete_follow_ownership_and_protection() {
         (
             json!({"namespace": "x", "self": "/v2/x"}),
             StatusCode::FORBIDDEN,
+        ),
+        (
+            json!({"namespace": "x", "properties": {"p": {"type": "text", "title": "P"}}}),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            json!({"namespace": "x", "objects": [{"name": "o", "properties": {"p": {"type": "string"}}}]}),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            json!({"namespace": "x", "properties": {"p": {"type": "integer", "title": "P", "minimum": "1"}}}),
+            StatusCode::BAD_REQUEST,
         ),
     ] {
         let r = app.post_json(ADMIN, "/v2/metadefs/namespaces", bad).await;
@@ -337,7 +349,7 @@ async fn properties_objects_tags_and_associations() {
         .post_json(
             ADMIN,
             &format!("{ns}/objects"),
-            json!({"name": "Engine", "required": ["power"], "properties": {"power": {"type": "integer"}}}),
+            json!({"name": "Engine", "required": ["power"], "properties": {"power": {"type": "integer", "title": "Power"}}}),
         )
         .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);

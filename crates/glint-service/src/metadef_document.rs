@@ -184,13 +184,7 @@ pub fn property(value: &Value) -> Result<MetadefProperty> {
     let mut schema = object_of(value, "A property")?.clone();
     let name = name_of(&schema, "property")?;
     schema.remove("name");
-    for required in ["type", "title"] {
-        if !schema.contains_key(required) {
-            return Err(Error::invalid(format!(
-                "Property {name} needs a '{required}'"
-            )));
-        }
-    }
+    check_definition(&name, &schema)?;
     Ok(MetadefProperty { name, schema })
 }
 
@@ -262,4 +256,76 @@ pub fn document(contents: &NamespaceContents) -> Value {
         doc.insert("tags".into(), tags.into());
     }
     Value::Object(doc)
+}
+
+const PROPERTY_TYPES: [&str; 6] = ["array", "boolean", "integer", "number", "object", "string"];
+
+/// Checks a property definition as Glance's metadef property schema does:
+/// `title` and `type` are required, and the common keywords have the types
+/// JSON schema gives them. The error names the property and the field.
+pub fn check_definition(name: &str, schema: &Map<String, Value>) -> Result<()> {
+    let bad = |field: &str, want: &str| {
+        Err(Error::invalid(format!(
+            "Invalid property definition '{name}': '{field}' {want}"
+        )))
+    };
+    match schema.get("title") {
+        Some(Value::String(_)) => {}
+        Some(_) => return bad("title", "must be a string"),
+        None => return bad("title", "is required"),
+    }
+    match schema.get("type") {
+        Some(Value::String(t)) if PROPERTY_TYPES.contains(&t.as_str()) => {}
+        Some(Value::Null) => {}
+        Some(_) => {
+            return bad(
+                "type",
+                "must be one of array, boolean, integer, number, object, string",
+            )
+        }
+        None => return bad("type", "is required"),
+    }
+    for (field, value) in schema {
+        let ok = match field.as_str() {
+            "description" | "pattern" => value.is_string(),
+            "readonly" | "uniqueItems" | "additionalItems" => value.is_boolean(),
+            "minimum" | "maximum" => value.is_number(),
+            "minLength" | "maxLength" | "minItems" | "maxItems" => value.as_u64().is_some(),
+            "enum" => value.is_array(),
+            "items" => value.is_object(),
+            "operators" | "required" => value
+                .as_array()
+                .is_some_and(|items| items.iter().all(Value::is_string)),
+            _ => true,
+        };
+        if !ok {
+            return bad(field, "has a value of the wrong type");
+        }
+    }
+    Ok(())
+}
+
+/// Checks every property definition a namespace document holds (its own
+/// and its objects').
+pub fn check_definitions(contents: &NamespaceContents) -> Result<()> {
+    for p in &contents.properties {
+        check_definition(&p.name, &p.schema)?;
+    }
+    for o in &contents.objects {
+        check_object(o)?;
+    }
+    Ok(())
+}
+
+/// Checks an object's property definitions.
+pub fn check_object(object: &MetadefObject) -> Result<()> {
+    for (name, schema) in &object.properties {
+        let schema = schema.as_object().ok_or_else(|| {
+            Error::invalid(format!(
+                "Invalid property definition '{name}': not an object"
+            ))
+        })?;
+        check_definition(name, schema)?;
+    }
+    Ok(())
 }

@@ -192,6 +192,7 @@ impl MetadefService {
         body: &Value,
     ) -> Result<MetadefObject> {
         let object = metadef_document::object(body, time::now())?;
+        metadef_document::check_object(&object)?;
         let added = object.clone();
         self.edit(ctx, ns, Action::AddMetadefObject, |c| {
             if c.objects.iter().any(|o| o.name == added.name) {
@@ -212,6 +213,7 @@ impl MetadefService {
         body: &Value,
     ) -> Result<MetadefObject> {
         let mut object = metadef_document::object(body, time::now())?;
+        metadef_document::check_object(&object)?;
         let (created_at, _) = self
             .edit(ctx, ns, Action::ModifyMetadefObject, |c| {
                 if object.name != name && c.objects.iter().any(|o| o.name == object.name) {

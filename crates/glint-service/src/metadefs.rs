@@ -104,6 +104,7 @@ impl MetadefService {
     pub async fn create(&self, ctx: &RequestContext, body: &Value) -> Result<NamespaceContents> {
         let owner = ctx.project_id.clone().unwrap_or_default();
         let contents = metadef_document::parse(body, &owner, time::now())?;
+        metadef_document::check_definitions(&contents)?;
         let ns = &contents.namespace;
         self.policy.authorize(
             ctx,
