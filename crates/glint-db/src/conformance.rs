@@ -599,6 +599,36 @@ pub async fn list_pages_through_every_sort_order(repo: &dyn Repository) {
         }
         assert_eq!(paged, everything, "paging with sort {order:?}");
     }
+    // NULL is the smallest value on every engine: first ascending, last
+    // descending.
+    for (dir, null_first) in [(SortDir::Asc, true), (SortDir::Desc, false)] {
+        let mut q = ImageListQuery::for_viewer(viewer("p1"));
+        q.sort = vec![(SortKey::Name, dir)];
+        let listed = repo.image_get_all(&q).await.unwrap();
+        let names: Vec<Option<&str>> = listed.iter().map(|i| i.name.as_deref()).collect();
+        let want = if null_first {
+            vec![
+                None,
+                None,
+                Some("a"),
+                Some("a"),
+                Some("b"),
+                Some("c"),
+                Some("d"),
+            ]
+        } else {
+            vec![
+                Some("d"),
+                Some("c"),
+                Some("b"),
+                Some("a"),
+                Some("a"),
+                None,
+                None,
+            ]
+        };
+        assert_eq!(names, want, "name order {dir:?}");
+    }
     // The default order is newest first.
     let listed = repo
         .image_get_all(&ImageListQuery::for_viewer(viewer("p1")))

@@ -37,13 +37,8 @@ pub(super) async fn image_get_all(pool: &SqlitePool, query: &ImageListQuery) -> 
             SortDir::Asc => "ASC",
             SortDir::Desc => "DESC",
         };
-        // NULL sorts as the smallest value on every engine.
-        if is_nullable(*key) {
-            q.push(format!(
-                "({col} IS NULL) {}, ",
-                if *dir == SortDir::Asc { "DESC" } else { "ASC" }
-            ));
-        }
+        // NULL is the smallest value, as SQLite itself orders it; a plain
+        // ORDER BY lets the planner walk an index instead of sorting.
         q.push(format!("{col} {dir_sql}"));
     }
     if let Some(limit) = query.limit {
@@ -93,10 +88,6 @@ fn column(key: SortKey) -> &'static str {
         SortKey::CreatedAt => "images.created_at",
         SortKey::UpdatedAt => "images.updated_at",
     }
-}
-
-fn is_nullable(key: SortKey) -> bool {
-    !matches!(key, SortKey::Id | SortKey::Status | SortKey::CreatedAt)
 }
 
 /// A sortable value of the marker image.

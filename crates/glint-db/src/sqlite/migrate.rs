@@ -6,10 +6,16 @@ use sqlx::SqlitePool;
 use super::db_error;
 
 /// (version, SQL) in order; a database records the highest it has applied.
-const MIGRATIONS: &[(i64, &str)] = &[(
-    1,
-    include_str!("../../migrations/sqlite/0001_glance_schema.sql"),
-)];
+const MIGRATIONS: &[(i64, &str)] = &[
+    (
+        1,
+        include_str!("../../migrations/sqlite/0001_glance_schema.sql"),
+    ),
+    (
+        2,
+        include_str!("../../migrations/sqlite/0002_list_indexes.sql"),
+    ),
+];
 
 pub(super) async fn run(pool: &SqlitePool) -> Result<()> {
     sqlx::query(
