@@ -94,6 +94,14 @@ struct Cli {
         default_value = "populate,api,data,idle,start"
     )]
     steps: Vec<Step>,
+    /// API cases to run, comma-separated (for profiling one of them).
+    #[arg(
+        long,
+        value_enum,
+        value_delimiter = ',',
+        default_value = "list,sorted,show,create,patch"
+    )]
+    cases: Vec<steps::api::Case>,
     /// Also run the scale step (minutes: it writes a million rows).
     #[arg(long)]
     scale: bool,
@@ -177,6 +185,7 @@ async fn run(cli: Cli) -> Result<(), String> {
     }
     let settings = Settings {
         images: cli.images,
+        cases: cli.cases.clone(),
         load: LoadSettings {
             concurrency: cli.concurrency.max(1),
             warmup: Duration::from_secs_f64(cli.warmup.max(0.0)),

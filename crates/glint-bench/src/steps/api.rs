@@ -19,6 +19,18 @@ pub const LIST: &str = "/v2/images?limit=25";
 pub const LIST_SORTED_FILTERED: &str =
     "/v2/images?limit=25&sort_key=name&sort_dir=asc&os_distro=ubuntu";
 
+/// The API cases, as `--cases` names them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Case {
+    List,
+    Sorted,
+    Show,
+    Create,
+    Patch,
+}
+
+const CASE_ORDER: [Case; 5] = [Case::List, Case::Sorted, Case::Show, Case::Create, Case::Patch];
+
 type MakeRequest = Box<dyn Fn(&mut Rng) -> RequestSpec + Send + Sync>;
 
 /// The cases, in order: name and how to make its requests (`None`: no
@@ -91,6 +103,9 @@ pub async fn run(targets: &mut [Target], settings: &Settings) -> Vec<StepReport>
     for i in 0..case_count {
         for (t, target) in targets.iter().enumerate() {
             let (name, make) = all_cases[t].remove(0);
+            if !settings.cases.contains(&CASE_ORDER[i]) {
+                continue;
+            }
             let Some(make) = make else {
                 reports[t]
                     .notes

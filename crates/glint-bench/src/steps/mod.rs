@@ -21,6 +21,8 @@ use crate::stats::ms;
 /// Everything a step may need to know, from the command line.
 pub struct Settings {
     pub images: usize,
+    /// The API cases to run.
+    pub cases: Vec<api::Case>,
     pub load: LoadSettings,
     pub data_bytes: u64,
     pub start_runs: usize,

@@ -15,3 +15,7 @@ DROP INDEX IF EXISTS ix_image_locations_deleted;
 -- candidate (SQLite sorts NULL first, as Glance's order wants).
 DROP INDEX IF EXISTS glint_images_name_idx;
 CREATE INDEX glint_images_name_idx ON images (deleted, name);
+
+-- Start-up finds uploads interrupted by a restart (status 'saving') without
+-- reading every image.
+CREATE INDEX glint_images_status_idx ON images (status);

@@ -5,7 +5,7 @@ use glint_domain::{time, Error, Image, ImageStatus, ImageUpdate, Result};
 use sqlx::{Sqlite, SqlitePool, Transaction};
 
 use super::db_error;
-use super::rows::{attach_details, image_from_row, IMAGE_COLUMNS};
+use super::rows::{image_with_details_from_row, DETAIL_COLUMNS, IMAGE_COLUMNS};
 
 fn naive(t: &chrono::DateTime<chrono::Utc>) -> NaiveDateTime {
     t.naive_utc()
@@ -59,7 +59,7 @@ pub(super) async fn create(pool: &SqlitePool, image: &Image) -> Result<()> {
 
 pub(super) async fn get(pool: &SqlitePool, id: &str, include_deleted: bool) -> Result<Image> {
     let sql = format!(
-        "SELECT {IMAGE_COLUMNS} FROM images WHERE id = ?{}",
+        "SELECT {IMAGE_COLUMNS}, {DETAIL_COLUMNS} FROM images WHERE id = ?{}",
         if include_deleted {
             ""
         } else {
@@ -72,9 +72,7 @@ pub(super) async fn get(pool: &SqlitePool, id: &str, include_deleted: bool) -> R
         .await
         .map_err(db_error)?
         .ok_or_else(|| Error::image_not_found(id))?;
-    let mut images = vec![image_from_row(&row)?];
-    attach_details(pool, &mut images).await?;
-    Ok(images.remove(0))
+    image_with_details_from_row(&row)
 }
 
 pub(super) async fn update(pool: &SqlitePool, update: &ImageUpdate) -> Result<()> {

@@ -7,7 +7,7 @@ use glint_domain::image_query::{
 use glint_domain::{image_rules, Error, Image, RequestContext, Result, Visibility};
 use sqlx::{QueryBuilder, Sqlite, SqlitePool};
 
-use super::rows::{attach_details, image_from_row, IMAGE_COLUMNS};
+use super::rows::{image_with_details_from_row, DETAIL_COLUMNS, IMAGE_COLUMNS};
 use super::{db_error, images, members};
 
 pub(super) async fn image_get_all(pool: &SqlitePool, query: &ImageListQuery) -> Result<Vec<Image>> {
@@ -17,8 +17,9 @@ pub(super) async fn image_get_all(pool: &SqlitePool, query: &ImageListQuery) -> 
     };
     let sort = query.full_sort();
 
-    let mut q =
-        QueryBuilder::<Sqlite>::new(format!("SELECT {IMAGE_COLUMNS} FROM images WHERE 1 = 1"));
+    let mut q = QueryBuilder::<Sqlite>::new(format!(
+        "SELECT {IMAGE_COLUMNS}, {DETAIL_COLUMNS} FROM images WHERE 1 = 1"
+    ));
     if !query.include_deleted {
         q.push(" AND images.deleted = 0");
     }
@@ -47,12 +48,7 @@ pub(super) async fn image_get_all(pool: &SqlitePool, query: &ImageListQuery) -> 
     }
 
     let rows = q.build().fetch_all(pool).await.map_err(db_error)?;
-    let mut out = rows
-        .iter()
-        .map(image_from_row)
-        .collect::<Result<Vec<_>>>()?;
-    attach_details(pool, &mut out).await?;
-    Ok(out)
+    rows.iter().map(image_with_details_from_row).collect()
 }
 
 /// The marker must be an image the viewer can see; Glance answers a bad

@@ -31,6 +31,10 @@ use crate::Repository;
 use glint_domain::metadef::NamespaceQuery;
 use glint_domain::metadef::{Namespace, NamespaceContents, ResourceType, ResourceTypeAssociation};
 
+/// How much of the database file connections map into memory (SQLite maps
+/// at most the file's size).
+const MMAP_SIZE: u64 = 1 << 30;
+
 #[derive(Clone)]
 pub struct SqliteRepository {
     reader: SqlitePool,
@@ -75,7 +79,14 @@ impl SqliteRepository {
                 migrate::run(&writer).await?;
                 let reader = SqlitePoolOptions::new()
                     .max_connections(8)
-                    .connect_with(options.read_only(true))
+                    // Readers see pages through a memory map of the file
+                    // (the kernel's page cache, shared), not through a
+                    // read() and a copy into each connection's own cache.
+                    .connect_with(
+                        options
+                            .read_only(true)
+                            .pragma("mmap_size", MMAP_SIZE.to_string()),
+                    )
                     .await
                     .map_err(db_error)?;
                 (reader, writer)

@@ -1,11 +1,11 @@
 //! Decoding rows into domain values.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 use glint_domain::{Error, Image, ImageStatus, Result, Visibility};
 use sqlx::sqlite::SqliteRow;
-use sqlx::{QueryBuilder, Row, Sqlite, SqlitePool};
+use sqlx::Row;
 
 use super::db_error;
 use super::locations::location_from_parts;
@@ -21,7 +21,7 @@ pub(super) fn utc(t: NaiveDateTime) -> DateTime<Utc> {
 }
 
 /// An image row without its properties and tags.
-pub(super) fn image_from_row(row: &SqliteRow) -> Result<Image> {
+fn image_from_row(row: &SqliteRow) -> Result<Image> {
     let get_err = |e: sqlx::Error| db_error(e);
     let status: String = row.try_get("status").map_err(get_err)?;
     let visibility: String = row.try_get("visibility").map_err(get_err)?;
@@ -59,67 +59,52 @@ pub(super) fn image_from_row(row: &SqliteRow) -> Result<Image> {
     })
 }
 
-/// Fills in the properties, tags and locations of `images`, a query each.
-pub(super) async fn attach_details(pool: &SqlitePool, images: &mut [Image]) -> Result<()> {
-    if images.is_empty() {
-        return Ok(());
-    }
-    let index: HashMap<String, usize> = images
-        .iter()
-        .enumerate()
-        .map(|(i, img)| (img.id.clone(), i))
+/// Three more columns for [`IMAGE_COLUMNS`]: an image's live properties,
+/// tags and locations, each aggregated into one JSON text by SQLite, so that
+/// a page of images is one query and one row per image.
+pub(super) const DETAIL_COLUMNS: &str = "\
+    (SELECT json_group_object(p.name, p.value) FROM image_properties p \
+     WHERE p.image_id = images.id AND p.deleted = 0) AS detail_properties, \
+    (SELECT json_group_array(t.value) FROM image_tags t \
+     WHERE t.image_id = images.id AND t.deleted = 0) AS detail_tags, \
+    (SELECT json_group_array(json_array(l.value, l.meta_data, l.status)) FROM \
+     (SELECT value, meta_data, status FROM image_locations l \
+      WHERE l.image_id = images.id AND l.deleted = 0 ORDER BY l.id) l) AS detail_locations";
+
+/// An image row selected with [`IMAGE_COLUMNS`] and [`DETAIL_COLUMNS`].
+pub(super) fn image_with_details_from_row(row: &SqliteRow) -> Result<Image> {
+    let mut image = image_from_row(row)?;
+    let text = |column: &str| -> Result<String> {
+        let value: Option<String> = row.try_get(column).map_err(db_error)?;
+        Ok(value.unwrap_or_default())
+    };
+    let corrupt = |what: &str, e: serde_json::Error| {
+        Error::internal(format!("unreadable {what} of image {}: {e}", image.id))
+    };
+
+    let properties: BTreeMap<String, Option<String>> =
+        json_or_empty(&text("detail_properties")?).map_err(|e| corrupt("properties", e))?;
+    image.properties = properties
+        .into_iter()
+        .map(|(name, value)| (name, value.unwrap_or_default()))
         .collect();
-
-    let mut q = QueryBuilder::<Sqlite>::new(
-        "SELECT image_id, name, value FROM image_properties WHERE deleted = 0 AND image_id IN (",
-    );
-    push_ids(&mut q, images);
-    for row in q.build().fetch_all(pool).await.map_err(db_error)? {
-        let image_id: String = row.try_get("image_id").map_err(db_error)?;
-        let name: String = row.try_get("name").map_err(db_error)?;
-        let value: Option<String> = row.try_get("value").map_err(db_error)?;
-        if let Some(&i) = index.get(&image_id) {
-            images[i].properties.insert(name, value.unwrap_or_default());
-        }
-    }
-
-    let mut q = QueryBuilder::<Sqlite>::new(
-        "SELECT image_id, value FROM image_tags WHERE deleted = 0 AND image_id IN (",
-    );
-    push_ids(&mut q, images);
-    for row in q.build().fetch_all(pool).await.map_err(db_error)? {
-        let image_id: String = row.try_get("image_id").map_err(db_error)?;
-        let value: String = row.try_get("value").map_err(db_error)?;
-        if let Some(&i) = index.get(&image_id) {
-            images[i].tags.insert(value);
-        }
-    }
-
-    let mut q = QueryBuilder::<Sqlite>::new(
-        "SELECT image_id, value, meta_data, status FROM image_locations \
-         WHERE deleted = 0 AND image_id IN (",
-    );
-    push_ids(&mut q, images);
-    q.push(" ORDER BY id");
-    for row in q.build().fetch_all(pool).await.map_err(db_error)? {
-        let image_id: String = row.try_get("image_id").map_err(db_error)?;
-        let status: String = row.try_get("status").map_err(db_error)?;
-        let location = location_from_parts(
-            row.try_get("value").map_err(db_error)?,
-            row.try_get("meta_data").map_err(db_error)?,
-            &status,
-        )?;
-        if let Some(&i) = index.get(&image_id) {
-            images[i].locations.push(location);
-        }
-    }
-    Ok(())
+    image.tags = json_or_empty(&text("detail_tags")?).map_err(|e| corrupt("tags", e))?;
+    let locations: Vec<(String, Option<String>, String)> =
+        json_or_empty(&text("detail_locations")?).map_err(|e| corrupt("locations", e))?;
+    image.locations = locations
+        .into_iter()
+        .map(|(url, meta_data, status)| location_from_parts(url, meta_data, &status))
+        .collect::<Result<_>>()?;
+    Ok(image)
 }
 
-fn push_ids(q: &mut QueryBuilder<'_, Sqlite>, images: &[Image]) {
-    let mut sep = q.separated(", ");
-    for img in images {
-        sep.push_bind(img.id.clone());
+/// Parses aggregated JSON; no rows aggregate to an empty text or `null`.
+fn json_or_empty<T: serde::de::DeserializeOwned + Default>(
+    text: &str,
+) -> std::result::Result<T, serde_json::Error> {
+    if text.is_empty() || text == "null" {
+        Ok(T::default())
+    } else {
+        serde_json::from_str(text)
     }
-    q.push(")");
 }
