@@ -2,7 +2,9 @@
 
 use chrono::NaiveDateTime;
 use glint_domain::{time, Error, Image, ImageStatus, ImageUpdate, Result};
-use sqlx::{Sqlite, SqlitePool, Transaction};
+use std::collections::BTreeMap;
+
+use sqlx::{QueryBuilder, Sqlite, SqlitePool, Transaction};
 
 use super::db_error;
 use super::rows::{image_with_details_from_row, DETAIL_COLUMNS, IMAGE_COLUMNS};
@@ -48,11 +50,34 @@ pub(super) async fn create(pool: &SqlitePool, image: &Image) -> Result<()> {
             other => other,
         });
     }
-    for (name, value) in &image.properties {
-        set_property(&mut tx, &image.id, name, value, &image.created_at).await?;
+    // A new image has no rows yet: each kind is one multi-row insert.
+    let created = naive(&image.created_at);
+    if !image.properties.is_empty() {
+        let mut q = QueryBuilder::<Sqlite>::new(
+            "INSERT INTO image_properties (image_id, name, value, created_at, updated_at, deleted) ",
+        );
+        q.push_values(&image.properties, |mut row, (name, value)| {
+            row.push_bind(&image.id)
+                .push_bind(name)
+                .push_bind(value)
+                .push_bind(created)
+                .push_bind(created)
+                .push("0");
+        });
+        q.build().execute(&mut *tx).await.map_err(db_error)?;
     }
-    for tag in &image.tags {
-        add_tag(&mut tx, &image.id, tag, &image.created_at).await?;
+    if !image.tags.is_empty() {
+        let mut q = QueryBuilder::<Sqlite>::new(
+            "INSERT INTO image_tags (image_id, value, created_at, updated_at, deleted) ",
+        );
+        q.push_values(&image.tags, |mut row, tag| {
+            row.push_bind(&image.id)
+                .push_bind(tag)
+                .push_bind(created)
+                .push_bind(created)
+                .push("0");
+        });
+        q.build().execute(&mut *tx).await.map_err(db_error)?;
     }
     tx.commit().await.map_err(db_error)
 }
@@ -137,20 +162,22 @@ pub(super) async fn update(pool: &SqlitePool, update: &ImageUpdate) -> Result<()
         }
         q.build().execute(&mut *tx).await.map_err(db_error)?;
     }
-    for name in &update.remove_properties {
-        sqlx::query(
-            "UPDATE image_properties SET deleted = 1, deleted_at = ? \
-             WHERE image_id = ? AND name = ? AND deleted = 0",
-        )
-        .bind(naive(&now))
-        .bind(&image.id)
-        .bind(name)
-        .execute(&mut *tx)
-        .await
-        .map_err(db_error)?;
+    if !update.remove_properties.is_empty() {
+        let mut q =
+            QueryBuilder::<Sqlite>::new("UPDATE image_properties SET deleted = 1, deleted_at = ");
+        q.push_bind(naive(&now));
+        q.push(" WHERE image_id = ");
+        q.push_bind(&image.id);
+        q.push(" AND deleted = 0 AND name IN (");
+        let mut names = q.separated(", ");
+        for name in &update.remove_properties {
+            names.push_bind(name);
+        }
+        q.push(")");
+        q.build().execute(&mut *tx).await.map_err(db_error)?;
     }
-    for (name, value) in &update.set_properties {
-        set_property(&mut tx, &image.id, name, value, &now).await?;
+    if !update.set_properties.is_empty() {
+        set_properties(&mut tx, &image.id, &update.set_properties, &now).await?;
     }
     if let Some(tags) = &update.tags {
         let mut q =
@@ -260,28 +287,31 @@ async fn touch(tx: &mut Transaction<'_, Sqlite>, image_id: &str) -> Result<()> {
     Ok(())
 }
 
-/// Sets a property, reviving a soft-deleted row of the same name.
-async fn set_property(
+/// Sets properties in one statement, reviving soft-deleted rows of the
+/// same names.
+async fn set_properties(
     tx: &mut Transaction<'_, Sqlite>,
     image_id: &str,
-    name: &str,
-    value: &str,
+    properties: &BTreeMap<String, String>,
     now: &chrono::DateTime<chrono::Utc>,
 ) -> Result<()> {
-    sqlx::query(
-        "INSERT INTO image_properties (image_id, name, value, created_at, updated_at, deleted) \
-         VALUES (?, ?, ?, ?, ?, 0) \
-         ON CONFLICT (image_id, name) DO UPDATE SET value = excluded.value, \
+    let now = naive(now);
+    let mut q = QueryBuilder::<Sqlite>::new(
+        "INSERT INTO image_properties (image_id, name, value, created_at, updated_at, deleted) ",
+    );
+    q.push_values(properties, |mut row, (name, value)| {
+        row.push_bind(image_id)
+            .push_bind(name)
+            .push_bind(value)
+            .push_bind(now)
+            .push_bind(now)
+            .push("0");
+    });
+    q.push(
+        " ON CONFLICT (image_id, name) DO UPDATE SET value = excluded.value, \
          updated_at = excluded.updated_at, deleted = 0, deleted_at = NULL",
-    )
-    .bind(image_id)
-    .bind(name)
-    .bind(value)
-    .bind(naive(now))
-    .bind(naive(now))
-    .execute(&mut **tx)
-    .await
-    .map_err(db_error)?;
+    );
+    q.build().execute(&mut **tx).await.map_err(db_error)?;
     Ok(())
 }
 

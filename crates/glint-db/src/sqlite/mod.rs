@@ -115,7 +115,8 @@ impl SqliteRepository {
 impl Repository for SqliteRepository {
     async fn image_create(&self, image: &Image) -> Result<Image> {
         images::create(&self.writer, image).await?;
-        self.image_get(&image.id, false).await
+        // Stored as given: every column round-trips, so no read-back.
+        Ok(image.clone())
     }
 
     async fn image_get(&self, id: &str, include_deleted: bool) -> Result<Image> {
@@ -128,7 +129,8 @@ impl Repository for SqliteRepository {
 
     async fn image_update(&self, update: &ImageUpdate) -> Result<Image> {
         images::update(&self.writer, update).await?;
-        images::get(&self.writer, &update.image.id, false).await
+        // Committed: a reader sees it, and the writer is free for the next.
+        images::get(&self.reader, &update.image.id, false).await
     }
 
     async fn image_destroy(&self, id: &str) -> Result<Image> {
