@@ -29,7 +29,13 @@ pub enum Case {
     Patch,
 }
 
-const CASE_ORDER: [Case; 5] = [Case::List, Case::Sorted, Case::Show, Case::Create, Case::Patch];
+const CASE_ORDER: [Case; 5] = [
+    Case::List,
+    Case::Sorted,
+    Case::Show,
+    Case::Create,
+    Case::Patch,
+];
 
 type MakeRequest = Box<dyn Fn(&mut Rng) -> RequestSpec + Send + Sync>;
 
@@ -100,10 +106,10 @@ pub async fn run(targets: &mut [Target], settings: &Settings) -> Vec<StepReport>
         reports.push(report);
     }
     let case_count = all_cases.first().map_or(0, Vec::len);
-    for i in 0..case_count {
+    for (i, case) in CASE_ORDER.iter().enumerate().take(case_count) {
         for (t, target) in targets.iter().enumerate() {
             let (name, make) = all_cases[t].remove(0);
-            if !settings.cases.contains(&CASE_ORDER[i]) {
+            if !settings.cases.contains(case) {
                 continue;
             }
             let Some(make) = make else {

@@ -18,6 +18,20 @@ pub async fn run(target: &Target, after_populate: bool) -> StepReport {
             name: "idle".to_string(),
             metrics: vec![
                 Metric::new("rss_mib", "VmRSS MiB", procfs::mib(rss), 1),
+                // Private memory, and pages of mapped files (the binary,
+                // and the database, which readers map).
+                Metric::new(
+                    "rss_anon_mib",
+                    "RssAnon MiB",
+                    procfs::mib(procfs::status_kib(pid, "RssAnon")),
+                    1,
+                ),
+                Metric::new(
+                    "rss_file_mib",
+                    "RssFile MiB",
+                    procfs::mib(procfs::status_kib(pid, "RssFile")),
+                    1,
+                ),
                 Metric::new(
                     "peak_rss_mib",
                     "VmHWM MiB",
