@@ -16,6 +16,9 @@ use glint_domain::{
     NewImage, OwnerUsage, Visibility,
 };
 
+mod concurrency;
+pub use concurrency::*;
+
 use crate::{NamespaceQuery, Repository};
 use glint_domain::metadef::{
     MetadefObject, MetadefProperty, MetadefTag, Namespace, NamespaceContents,
@@ -44,7 +47,12 @@ macro_rules! repository_conformance {
             list_marker_must_be_visible,
             locations_are_recorded_and_scrubbed,
             owner_usage_counts_live_images,
-            metadef_namespaces_round_trip_and_list
+            metadef_namespaces_round_trip_and_list,
+            concurrent_status_updates_have_one_winner,
+            concurrent_property_writes_lose_none,
+            concurrent_tag_adds_lose_none,
+            concurrent_member_creates_have_one_winner,
+            concurrent_namespace_replaces_have_one_winner
         );
     };
     (@each $make:expr; $($name:ident),*) => {
@@ -58,7 +66,7 @@ macro_rules! repository_conformance {
     };
 }
 
-fn new_image(owner: &str, name: Option<&str>, visibility: Visibility) -> Image {
+pub(crate) fn new_image(owner: &str, name: Option<&str>, visibility: Visibility) -> Image {
     Image::from_new(
         uuid::Uuid::new_v4().to_string(),
         NewImage {
@@ -793,7 +801,12 @@ pub async fn owner_usage_counts_live_images(repo: &dyn Repository) {
     );
 }
 
-fn namespace(name: &str, owner: &str, visibility: Visibility, types: &[&str]) -> NamespaceContents {
+pub(crate) fn namespace(
+    name: &str,
+    owner: &str,
+    visibility: Visibility,
+    types: &[&str],
+) -> NamespaceContents {
     let now = time::now();
     NamespaceContents {
         namespace: Namespace {

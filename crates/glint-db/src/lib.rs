@@ -8,8 +8,15 @@
 
 pub mod conformance;
 mod connection_url;
+// postgres and mysql compile the same files from src/server/, each with
+// its own engine types (see postgres.rs).
+#[allow(clippy::duplicate_mod)]
+pub mod mysql;
+#[allow(clippy::duplicate_mod)]
+pub mod postgres;
 mod repository;
 pub mod sqlite;
+pub mod testing;
 
 use std::sync::Arc;
 
@@ -17,7 +24,9 @@ pub use connection_url::ConnectionUrl;
 pub use glint_domain::metadef::NamespaceQuery;
 pub use repository::Repository;
 
-use glint_domain::{Error, Result};
+use glint_domain::Result;
+
+pub(crate) use sqlite::db_error;
 
 /// Opens the database named by a Glance-style `[database] connection` URL
 /// and brings its schema up to date.
@@ -27,9 +36,13 @@ pub async fn open(connection: &str) -> Result<Arc<dyn Repository>> {
             let repo = sqlite::SqliteRepository::open(path.as_deref()).await?;
             Ok(Arc::new(repo))
         }
-        other => Err(Error::invalid(format!(
-            "database engine {} is not supported yet (use sqlite)",
-            other.engine()
-        ))),
+        ConnectionUrl::Postgres(url) => {
+            let repo = postgres::PostgresRepository::open(&url).await?;
+            Ok(Arc::new(repo))
+        }
+        ConnectionUrl::Mysql(url) => {
+            let repo = mysql::MysqlRepository::open(&url).await?;
+            Ok(Arc::new(repo))
+        }
     }
 }

@@ -6,7 +6,7 @@ use sqlx::{Row, SqlitePool};
 
 use super::db_error;
 
-pub(super) fn location_from_parts(
+pub(crate) fn location_from_parts(
     url: String,
     meta_data: Option<String>,
     status: &str,

@@ -13,6 +13,8 @@ mod metadefs;
 mod migrate;
 mod rows;
 
+pub(crate) use locations::location_from_parts;
+
 use std::path::Path;
 use std::str::FromStr;
 use std::time::Duration;

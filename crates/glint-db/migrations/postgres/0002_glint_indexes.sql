@@ -1,0 +1,13 @@
+-- Glint's indexes, beside Glance's: the default listing's order, name
+-- lookups, member lookups by project, and each image's live child rows
+-- (properties, tags, locations, members) fetched by (image_id, deleted).
+-- Property values are TEXT and may exceed a B-tree entry, so property
+-- filters use the (image_id, deleted) index rather than one on value.
+CREATE INDEX glint_images_list_idx ON images (deleted, created_at, id);
+CREATE INDEX glint_images_name_idx ON images (name);
+CREATE INDEX glint_image_properties_name_idx ON image_properties (name);
+CREATE INDEX glint_image_members_member_idx ON image_members (member, status);
+CREATE INDEX glint_image_properties_image_id_deleted_idx ON image_properties (image_id, deleted);
+CREATE INDEX glint_image_tags_image_id_deleted_idx ON image_tags (image_id, deleted);
+CREATE INDEX glint_image_locations_image_id_deleted_idx ON image_locations (image_id, deleted);
+CREATE INDEX glint_image_members_image_id_deleted_idx ON image_members (image_id, deleted);
