@@ -4,7 +4,7 @@ use chrono::NaiveDateTime;
 use glint_domain::{time, Error, Image, ImageStatus, ImageUpdate, Result};
 use std::collections::BTreeMap;
 
-use sqlx::{QueryBuilder, Sqlite, SqlitePool, Transaction};
+use sqlx::{QueryBuilder, Sqlite, SqliteConnection, SqliteExecutor};
 
 use super::db_error;
 use super::rows::{image_with_details_from_row, DETAIL_COLUMNS, IMAGE_COLUMNS};
@@ -13,8 +13,7 @@ fn naive(t: &chrono::DateTime<chrono::Utc>) -> NaiveDateTime {
     t.naive_utc()
 }
 
-pub(super) async fn create(pool: &SqlitePool, image: &Image) -> Result<()> {
-    let mut tx = pool.begin().await.map_err(db_error)?;
+pub(super) async fn create(conn: &mut SqliteConnection, image: &Image) -> Result<()> {
     let inserted = sqlx::query(
         "INSERT INTO images (id, name, size, status, created_at, updated_at, deleted, \
          disk_format, container_format, checksum, owner, min_disk, min_ram, protected, \
@@ -39,7 +38,7 @@ pub(super) async fn create(pool: &SqlitePool, image: &Image) -> Result<()> {
     .bind(image.os_hidden)
     .bind(&image.os_hash_algo)
     .bind(&image.os_hash_value)
-    .execute(&mut *tx)
+    .execute(&mut *conn)
     .await;
     if let Err(e) = inserted {
         return Err(match db_error(e) {
@@ -64,7 +63,7 @@ pub(super) async fn create(pool: &SqlitePool, image: &Image) -> Result<()> {
                 .push_bind(created)
                 .push("0");
         });
-        q.build().execute(&mut *tx).await.map_err(db_error)?;
+        q.build().execute(&mut *conn).await.map_err(db_error)?;
     }
     if !image.tags.is_empty() {
         let mut q = QueryBuilder::<Sqlite>::new(
@@ -77,12 +76,16 @@ pub(super) async fn create(pool: &SqlitePool, image: &Image) -> Result<()> {
                 .push_bind(created)
                 .push("0");
         });
-        q.build().execute(&mut *tx).await.map_err(db_error)?;
+        q.build().execute(&mut *conn).await.map_err(db_error)?;
     }
-    tx.commit().await.map_err(db_error)
+    Ok(())
 }
 
-pub(super) async fn get(pool: &SqlitePool, id: &str, include_deleted: bool) -> Result<Image> {
+pub(super) async fn get<'e>(
+    exec: impl SqliteExecutor<'e>,
+    id: &str,
+    include_deleted: bool,
+) -> Result<Image> {
     let sql = format!(
         "SELECT {IMAGE_COLUMNS}, {DETAIL_COLUMNS} FROM images WHERE id = ?{}",
         if include_deleted {
@@ -93,17 +96,16 @@ pub(super) async fn get(pool: &SqlitePool, id: &str, include_deleted: bool) -> R
     );
     let row = sqlx::query(&sql)
         .bind(id)
-        .fetch_optional(pool)
+        .fetch_optional(exec)
         .await
         .map_err(db_error)?
         .ok_or_else(|| Error::image_not_found(id))?;
     image_with_details_from_row(&row)
 }
 
-pub(super) async fn update(pool: &SqlitePool, update: &ImageUpdate) -> Result<()> {
+pub(super) async fn update(conn: &mut SqliteConnection, update: &ImageUpdate) -> Result<()> {
     let image = &update.image;
     let now = time::now();
-    let mut tx = pool.begin().await.map_err(db_error)?;
     let mut sql = String::from(
         "UPDATE images SET name = ?, size = ?, status = ?, updated_at = ?, disk_format = ?, \
          container_format = ?, checksum = ?, owner = ?, min_disk = ?, min_ram = ?, protected = ?, \
@@ -134,10 +136,13 @@ pub(super) async fn update(pool: &SqlitePool, update: &ImageUpdate) -> Result<()
     if let Some(from) = update.from_state {
         q = q.bind(from.as_str());
     }
-    let updated = q.execute(&mut *tx).await.map_err(db_error)?.rows_affected();
+    let updated = q
+        .execute(&mut *conn)
+        .await
+        .map_err(db_error)?
+        .rows_affected();
     if updated == 0 {
-        drop(tx);
-        let current = get(pool, &image.id, false).await?;
+        let current = get(&mut *conn, &image.id, false).await?;
         return Err(Error::conflict(format!(
             "Image status transition from {} to {} is not allowed",
             current.status, image.status
@@ -160,7 +165,7 @@ pub(super) async fn update(pool: &SqlitePool, update: &ImageUpdate) -> Result<()
             }
             q.push(")");
         }
-        q.build().execute(&mut *tx).await.map_err(db_error)?;
+        q.build().execute(&mut *conn).await.map_err(db_error)?;
     }
     if !update.remove_properties.is_empty() {
         let mut q =
@@ -174,10 +179,10 @@ pub(super) async fn update(pool: &SqlitePool, update: &ImageUpdate) -> Result<()
             names.push_bind(name);
         }
         q.push(")");
-        q.build().execute(&mut *tx).await.map_err(db_error)?;
+        q.build().execute(&mut *conn).await.map_err(db_error)?;
     }
     if !update.set_properties.is_empty() {
-        set_properties(&mut tx, &image.id, &update.set_properties, &now).await?;
+        set_properties(&mut *conn, &image.id, &update.set_properties, &now).await?;
     }
     if let Some(tags) = &update.tags {
         let mut q =
@@ -194,20 +199,19 @@ pub(super) async fn update(pool: &SqlitePool, update: &ImageUpdate) -> Result<()
             }
             q.push(")");
         }
-        q.build().execute(&mut *tx).await.map_err(db_error)?;
+        q.build().execute(&mut *conn).await.map_err(db_error)?;
         for tag in tags {
-            add_tag(&mut tx, &image.id, tag, &now).await?;
+            add_tag(&mut *conn, &image.id, tag, &now).await?;
         }
     }
     for location in &update.add_locations {
-        super::locations::insert(&mut tx, &image.id, location).await?;
+        super::locations::insert(&mut *conn, &image.id, location).await?;
     }
-    tx.commit().await.map_err(db_error)
+    Ok(())
 }
 
-pub(super) async fn destroy(pool: &SqlitePool, id: &str) -> Result<()> {
+pub(super) async fn destroy(conn: &mut SqliteConnection, id: &str) -> Result<()> {
     let now = naive(&time::now());
-    let mut tx = pool.begin().await.map_err(db_error)?;
     let done = sqlx::query(
         "UPDATE images SET deleted = 1, deleted_at = ?, updated_at = ?, \
          status = CASE WHEN status = ? THEN status ELSE ? END \
@@ -218,7 +222,7 @@ pub(super) async fn destroy(pool: &SqlitePool, id: &str) -> Result<()> {
     .bind(ImageStatus::PendingDelete.as_str())
     .bind(ImageStatus::Deleted.as_str())
     .bind(id)
-    .execute(&mut *tx)
+    .execute(&mut *conn)
     .await
     .map_err(db_error)?
     .rows_affected();
@@ -236,24 +240,26 @@ pub(super) async fn destroy(pool: &SqlitePool, id: &str) -> Result<()> {
         ))
         .bind(now)
         .bind(id)
-        .execute(&mut *tx)
+        .execute(&mut *conn)
         .await
         .map_err(db_error)?;
     }
-    tx.commit().await.map_err(db_error)
+    Ok(())
 }
 
-pub(super) async fn tag_add(pool: &SqlitePool, image_id: &str, tag: &str) -> Result<()> {
-    let mut tx = pool.begin().await.map_err(db_error)?;
-    touch(&mut tx, image_id).await?;
-    add_tag(&mut tx, image_id, tag, &time::now()).await?;
-    tx.commit().await.map_err(db_error)
+pub(super) async fn tag_add(conn: &mut SqliteConnection, image_id: &str, tag: &str) -> Result<()> {
+    touch(&mut *conn, image_id).await?;
+    add_tag(&mut *conn, image_id, tag, &time::now()).await?;
+    Ok(())
 }
 
-pub(super) async fn tag_delete(pool: &SqlitePool, image_id: &str, tag: &str) -> Result<()> {
+pub(super) async fn tag_delete(
+    conn: &mut SqliteConnection,
+    image_id: &str,
+    tag: &str,
+) -> Result<()> {
     let now = time::now();
-    let mut tx = pool.begin().await.map_err(db_error)?;
-    touch(&mut tx, image_id).await?;
+    touch(&mut *conn, image_id).await?;
     let removed = sqlx::query(
         "UPDATE image_tags SET deleted = 1, deleted_at = ? \
          WHERE image_id = ? AND value = ? AND deleted = 0",
@@ -261,23 +267,23 @@ pub(super) async fn tag_delete(pool: &SqlitePool, image_id: &str, tag: &str) -> 
     .bind(naive(&now))
     .bind(image_id)
     .bind(tag)
-    .execute(&mut *tx)
+    .execute(&mut *conn)
     .await
     .map_err(db_error)?
     .rows_affected();
     if removed == 0 {
         return Err(Error::not_found(format!("Tag {tag} not found")));
     }
-    tx.commit().await.map_err(db_error)
+    Ok(())
 }
 
 /// Bumps `updated_at`, failing with `NotFound` for a missing image; being a
 /// write, it also takes the write lock before the transaction reads.
-async fn touch(tx: &mut Transaction<'_, Sqlite>, image_id: &str) -> Result<()> {
+async fn touch(conn: &mut SqliteConnection, image_id: &str) -> Result<()> {
     let n = sqlx::query("UPDATE images SET updated_at = ? WHERE id = ? AND deleted = 0")
         .bind(naive(&time::now()))
         .bind(image_id)
-        .execute(&mut **tx)
+        .execute(&mut *conn)
         .await
         .map_err(db_error)?
         .rows_affected();
@@ -290,7 +296,7 @@ async fn touch(tx: &mut Transaction<'_, Sqlite>, image_id: &str) -> Result<()> {
 /// Sets properties in one statement, reviving soft-deleted rows of the
 /// same names.
 async fn set_properties(
-    tx: &mut Transaction<'_, Sqlite>,
+    conn: &mut SqliteConnection,
     image_id: &str,
     properties: &BTreeMap<String, String>,
     now: &chrono::DateTime<chrono::Utc>,
@@ -311,13 +317,13 @@ async fn set_properties(
         " ON CONFLICT (image_id, name) DO UPDATE SET value = excluded.value, \
          updated_at = excluded.updated_at, deleted = 0, deleted_at = NULL",
     );
-    q.build().execute(&mut **tx).await.map_err(db_error)?;
+    q.build().execute(&mut *conn).await.map_err(db_error)?;
     Ok(())
 }
 
 /// Adds a tag unless the image already carries it.
 async fn add_tag(
-    tx: &mut Transaction<'_, Sqlite>,
+    conn: &mut SqliteConnection,
     image_id: &str,
     tag: &str,
     now: &chrono::DateTime<chrono::Utc>,
@@ -333,7 +339,7 @@ async fn add_tag(
     .bind(naive(now))
     .bind(image_id)
     .bind(tag)
-    .execute(&mut **tx)
+    .execute(&mut *conn)
     .await
     .map_err(db_error)?;
     Ok(())

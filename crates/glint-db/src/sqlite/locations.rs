@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use glint_domain::{time, Error, ImageLocation, LocationStatus, OwnerUsage, Result};
-use sqlx::{Row, SqlitePool};
+use sqlx::{Row, SqliteConnection, SqlitePool};
 
 use super::db_error;
 
@@ -26,23 +26,26 @@ pub(crate) fn location_from_parts(
     })
 }
 
-pub(super) async fn add(pool: &SqlitePool, image_id: &str, location: &ImageLocation) -> Result<()> {
-    let mut tx = pool.begin().await.map_err(db_error)?;
+pub(super) async fn add(
+    conn: &mut SqliteConnection,
+    image_id: &str,
+    location: &ImageLocation,
+) -> Result<()> {
     let live: Option<i64> = sqlx::query_scalar("SELECT 1 FROM images WHERE id = ? AND deleted = 0")
         .bind(image_id)
-        .fetch_optional(&mut *tx)
+        .fetch_optional(&mut *conn)
         .await
         .map_err(db_error)?;
     if live.is_none() {
         return Err(Error::image_not_found(image_id));
     }
-    insert(&mut tx, image_id, location).await?;
-    tx.commit().await.map_err(db_error)
+    insert(&mut *conn, image_id, location).await?;
+    Ok(())
 }
 
 /// Inserts a location inside a transaction that has checked the image.
 pub(super) async fn insert(
-    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+    conn: &mut SqliteConnection,
     image_id: &str,
     location: &ImageLocation,
 ) -> Result<()> {
@@ -58,14 +61,14 @@ pub(super) async fn insert(
     .bind(now)
     .bind(meta)
     .bind(location.status.as_str())
-    .execute(&mut **tx)
+    .execute(&mut *conn)
     .await
     .map_err(db_error)?;
     Ok(())
 }
 
 pub(super) async fn set_status(
-    pool: &SqlitePool,
+    conn: &mut SqliteConnection,
     image_id: &str,
     url: &str,
     status: LocationStatus,
@@ -85,7 +88,7 @@ pub(super) async fn set_status(
     .bind(now)
     .bind(image_id)
     .bind(url)
-    .execute(pool)
+    .execute(conn)
     .await
     .map_err(db_error)?;
     Ok(())

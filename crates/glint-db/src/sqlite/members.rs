@@ -2,7 +2,7 @@
 
 use glint_domain::{time, Error, ImageMember, MemberStatus, Result};
 use sqlx::sqlite::SqliteRow;
-use sqlx::{QueryBuilder, Row, Sqlite, SqlitePool};
+use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection, SqliteExecutor};
 
 use super::db_error;
 use super::rows::utc;
@@ -25,9 +25,12 @@ fn member_from_row(row: &SqliteRow) -> Result<ImageMember> {
     })
 }
 
-pub(super) async fn create(pool: &SqlitePool, image_id: &str, member: &str) -> Result<ImageMember> {
+pub(super) async fn create(
+    conn: &mut SqliteConnection,
+    image_id: &str,
+    member: &str,
+) -> Result<ImageMember> {
     let now = time::now().naive_utc();
-    let mut tx = pool.begin().await.map_err(db_error)?;
     let inserted = sqlx::query(
         "INSERT INTO image_members (image_id, member, can_share, created_at, updated_at, deleted, status) \
          SELECT ?, ?, 0, ?, ?, 0, 'pending' WHERE NOT EXISTS \
@@ -39,7 +42,7 @@ pub(super) async fn create(pool: &SqlitePool, image_id: &str, member: &str) -> R
     .bind(now)
     .bind(image_id)
     .bind(member)
-    .execute(&mut *tx)
+    .execute(&mut *conn)
     .await
     .map_err(db_error)?
     .rows_affected();
@@ -48,15 +51,15 @@ pub(super) async fn create(pool: &SqlitePool, image_id: &str, member: &str) -> R
             "Member {member} already exists for image {image_id}"
         )));
     }
-    tx.commit().await.map_err(db_error)?;
-    find(pool, image_id, Some(member), None)
+
+    find(&mut *conn, image_id, Some(member), None)
         .await?
         .pop()
         .ok_or_else(|| Error::internal("member vanished after insert"))
 }
 
 pub(super) async fn update(
-    pool: &SqlitePool,
+    conn: &mut SqliteConnection,
     image_id: &str,
     member: &str,
     status: MemberStatus,
@@ -70,7 +73,7 @@ pub(super) async fn update(
     .bind(now)
     .bind(image_id)
     .bind(member)
-    .execute(pool)
+    .execute(&mut *conn)
     .await
     .map_err(db_error)?
     .rows_affected();
@@ -79,13 +82,17 @@ pub(super) async fn update(
             "{member} is not a member of image {image_id}"
         )));
     }
-    find(pool, image_id, Some(member), None)
+    find(&mut *conn, image_id, Some(member), None)
         .await?
         .pop()
         .ok_or_else(|| Error::internal("member vanished after update"))
 }
 
-pub(super) async fn delete(pool: &SqlitePool, image_id: &str, member: &str) -> Result<()> {
+pub(super) async fn delete(
+    conn: &mut SqliteConnection,
+    image_id: &str,
+    member: &str,
+) -> Result<()> {
     let now = time::now().naive_utc();
     let n = sqlx::query(
         "UPDATE image_members SET deleted = 1, deleted_at = ?, updated_at = ? \
@@ -95,7 +102,7 @@ pub(super) async fn delete(pool: &SqlitePool, image_id: &str, member: &str) -> R
     .bind(now)
     .bind(image_id)
     .bind(member)
-    .execute(pool)
+    .execute(&mut *conn)
     .await
     .map_err(db_error)?
     .rows_affected();
@@ -107,8 +114,8 @@ pub(super) async fn delete(pool: &SqlitePool, image_id: &str, member: &str) -> R
     Ok(())
 }
 
-pub(super) async fn find(
-    pool: &SqlitePool,
+pub(super) async fn find<'e>(
+    exec: impl SqliteExecutor<'e>,
     image_id: &str,
     member: Option<&str>,
     status: Option<MemberStatus>,
@@ -126,6 +133,6 @@ pub(super) async fn find(
         q.push_bind(status.as_str());
     }
     q.push(" ORDER BY created_at, id");
-    let rows = q.build().fetch_all(pool).await.map_err(db_error)?;
+    let rows = q.build().fetch_all(exec).await.map_err(db_error)?;
     rows.iter().map(member_from_row).collect()
 }

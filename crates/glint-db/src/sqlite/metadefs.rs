@@ -9,7 +9,7 @@ use glint_domain::metadef::{
 use glint_domain::{time, Error, Result, Visibility};
 use serde_json::{Map, Value};
 use sqlx::sqlite::SqliteRow;
-use sqlx::{Row, Sqlite, SqlitePool, Transaction};
+use sqlx::{Row, Sqlite, SqliteConnection, SqlitePool};
 
 use super::db_error;
 use super::rows::utc;
@@ -60,17 +60,17 @@ fn namespace_from_row(row: &SqliteRow) -> Result<Namespace> {
 const NAMESPACE_COLUMNS: &str =
     "id, namespace, display_name, description, visibility, protected, owner, created_at, updated_at";
 
-async fn namespace_id(tx: &mut Transaction<'_, Sqlite>, name: &str) -> Result<i64> {
+async fn namespace_id(conn: &mut SqliteConnection, name: &str) -> Result<i64> {
     sqlx::query_scalar("SELECT id FROM metadef_namespaces WHERE namespace = ?")
         .bind(name)
-        .fetch_optional(&mut **tx)
+        .fetch_optional(&mut *conn)
         .await
         .map_err(db_error)?
         .ok_or_else(|| namespace_not_found(name))
 }
 
 /// The id of a resource type, created when it is not known yet.
-async fn resource_type_id(tx: &mut Transaction<'_, Sqlite>, name: &str) -> Result<i64> {
+async fn resource_type_id(conn: &mut SqliteConnection, name: &str) -> Result<i64> {
     let now = time::now().naive_utc();
     sqlx::query(
         "INSERT INTO metadef_resource_types (name, protected, created_at, updated_at) \
@@ -79,19 +79,21 @@ async fn resource_type_id(tx: &mut Transaction<'_, Sqlite>, name: &str) -> Resul
     .bind(name)
     .bind(now)
     .bind(now)
-    .execute(&mut **tx)
+    .execute(&mut *conn)
     .await
     .map_err(db_error)?;
     sqlx::query_scalar("SELECT id FROM metadef_resource_types WHERE name = ?")
         .bind(name)
-        .fetch_one(&mut **tx)
+        .fetch_one(&mut *conn)
         .await
         .map_err(db_error)
 }
 
-pub(super) async fn create(pool: &SqlitePool, contents: &NamespaceContents) -> Result<()> {
+pub(super) async fn create(
+    conn: &mut SqliteConnection,
+    contents: &NamespaceContents,
+) -> Result<()> {
     let ns = &contents.namespace;
-    let mut tx = pool.begin().await.map_err(db_error)?;
     let inserted = sqlx::query(
         "INSERT INTO metadef_namespaces \
          (namespace, display_name, description, visibility, protected, owner, created_at, updated_at) \
@@ -105,7 +107,7 @@ pub(super) async fn create(pool: &SqlitePool, contents: &NamespaceContents) -> R
     .bind(&ns.owner)
     .bind(ns.created_at.naive_utc())
     .bind(ns.updated_at.naive_utc())
-    .execute(&mut *tx)
+    .execute(&mut *conn)
     .await;
     let id = match inserted {
         Ok(done) => done.last_insert_rowid(),
@@ -119,19 +121,19 @@ pub(super) async fn create(pool: &SqlitePool, contents: &NamespaceContents) -> R
             })
         }
     };
-    insert_children(&mut tx, id, contents).await?;
-    tx.commit().await.map_err(db_error)
+    insert_children(&mut *conn, id, contents).await?;
+    Ok(())
 }
 
 /// Inserts a namespace's associations, properties, objects and tags.
 async fn insert_children(
-    tx: &mut Transaction<'_, Sqlite>,
+    conn: &mut SqliteConnection,
     id: i64,
     contents: &NamespaceContents,
 ) -> Result<()> {
     let ns = &contents.namespace;
     for assoc in &contents.associations {
-        let type_id = resource_type_id(tx, &assoc.name).await?;
+        let type_id = resource_type_id(&mut *conn, &assoc.name).await?;
         sqlx::query(
             "INSERT INTO metadef_namespace_resource_types \
              (resource_type_id, namespace_id, properties_target, prefix, created_at, updated_at) \
@@ -143,7 +145,7 @@ async fn insert_children(
         .bind(&assoc.prefix)
         .bind(assoc.created_at.naive_utc())
         .bind(assoc.updated_at.naive_utc())
-        .execute(&mut **tx)
+        .execute(&mut *conn)
         .await
         .map_err(db_error)?;
     }
@@ -157,7 +159,7 @@ async fn insert_children(
         .bind(Value::Object(property.schema.clone()).to_string())
         .bind(ns.created_at.naive_utc())
         .bind(ns.updated_at.naive_utc())
-        .execute(&mut **tx)
+        .execute(&mut *conn)
         .await
         .map_err(db_error)?;
     }
@@ -174,7 +176,7 @@ async fn insert_children(
         .bind(Value::Object(object.properties.clone()).to_string())
         .bind(object.created_at.naive_utc())
         .bind(object.updated_at.naive_utc())
-        .execute(&mut **tx)
+        .execute(&mut *conn)
         .await
         .map_err(db_error)?;
     }
@@ -186,7 +188,7 @@ async fn insert_children(
         .bind(&tag.name)
         .bind(tag.created_at.naive_utc())
         .bind(tag.updated_at.naive_utc())
-        .execute(&mut **tx)
+        .execute(&mut *conn)
         .await
         .map_err(db_error)?;
     }
@@ -197,14 +199,13 @@ async fn insert_children(
 /// `expected` (a compare-and-swap: a concurrent change wins, this one is
 /// `Conflict`). The namespace keeps its row (and id); it may be renamed.
 pub(super) async fn replace(
-    pool: &SqlitePool,
+    conn: &mut SqliteConnection,
     name: &str,
     expected: chrono::DateTime<chrono::Utc>,
     contents: &NamespaceContents,
 ) -> Result<()> {
     let ns = &contents.namespace;
-    let mut tx = pool.begin().await.map_err(db_error)?;
-    let id = namespace_id(&mut tx, name).await?;
+    let id = namespace_id(&mut *conn, name).await?;
     let updated = sqlx::query(
         "UPDATE metadef_namespaces SET namespace = ?, display_name = ?, description = ?, \
          visibility = ?, protected = ?, owner = ?, updated_at = ? \
@@ -219,7 +220,7 @@ pub(super) async fn replace(
     .bind(ns.updated_at.naive_utc())
     .bind(id)
     .bind(expected.naive_utc())
-    .execute(&mut *tx)
+    .execute(&mut *conn)
     .await;
     let rows = match updated {
         Ok(done) => done.rows_affected(),
@@ -246,12 +247,12 @@ pub(super) async fn replace(
     ] {
         sqlx::query(&format!("DELETE FROM {table} WHERE namespace_id = ?"))
             .bind(id)
-            .execute(&mut *tx)
+            .execute(&mut *conn)
             .await
             .map_err(db_error)?;
     }
-    insert_children(&mut tx, id, contents).await?;
-    tx.commit().await.map_err(db_error)
+    insert_children(&mut *conn, id, contents).await?;
+    Ok(())
 }
 
 async fn associations(
@@ -433,9 +434,8 @@ pub(super) async fn list(
     Ok(out)
 }
 
-pub(super) async fn delete(pool: &SqlitePool, name: &str) -> Result<()> {
-    let mut tx = pool.begin().await.map_err(db_error)?;
-    let id = namespace_id(&mut tx, name).await?;
+pub(super) async fn delete(conn: &mut SqliteConnection, name: &str) -> Result<()> {
+    let id = namespace_id(&mut *conn, name).await?;
     for table in [
         "metadef_namespace_resource_types",
         "metadef_properties",
@@ -444,16 +444,16 @@ pub(super) async fn delete(pool: &SqlitePool, name: &str) -> Result<()> {
     ] {
         sqlx::query(&format!("DELETE FROM {table} WHERE namespace_id = ?"))
             .bind(id)
-            .execute(&mut *tx)
+            .execute(&mut *conn)
             .await
             .map_err(db_error)?;
     }
     sqlx::query("DELETE FROM metadef_namespaces WHERE id = ?")
         .bind(id)
-        .execute(&mut *tx)
+        .execute(&mut *conn)
         .await
         .map_err(db_error)?;
-    tx.commit().await.map_err(db_error)
+    Ok(())
 }
 
 pub(super) async fn resource_types(pool: &SqlitePool) -> Result<Vec<ResourceType>> {

@@ -12,6 +12,7 @@ mod members;
 mod metadefs;
 mod migrate;
 mod rows;
+mod writer;
 
 pub(crate) use locations::location_from_parts;
 
@@ -32,6 +33,7 @@ use sqlx::SqlitePool;
 use crate::Repository;
 use glint_domain::metadef::NamespaceQuery;
 use glint_domain::metadef::{Namespace, NamespaceContents, ResourceType, ResourceTypeAssociation};
+use writer::Writer;
 
 /// How much of the database file connections map into memory (SQLite maps
 /// at most the file's size).
@@ -40,7 +42,7 @@ const MMAP_SIZE: u64 = 1 << 30;
 #[derive(Clone)]
 pub struct SqliteRepository {
     reader: SqlitePool,
-    writer: SqlitePool,
+    writer: Writer,
 }
 
 /// Turns an engine error into the domain's: unique violations are
@@ -109,6 +111,7 @@ impl SqliteRepository {
                 (pool.clone(), pool)
             }
         };
+        let writer = Writer::start(writer)?;
         Ok(SqliteRepository { reader, writer })
     }
 }
@@ -116,7 +119,10 @@ impl SqliteRepository {
 #[async_trait]
 impl Repository for SqliteRepository {
     async fn image_create(&self, image: &Image) -> Result<Image> {
-        images::create(&self.writer, image).await?;
+        let new = image.clone();
+        self.writer
+            .run(move |c| Box::pin(async move { images::create(c, &new).await }))
+            .await?;
         // Stored as given: every column round-trips, so no read-back.
         Ok(image.clone())
     }
@@ -130,26 +136,46 @@ impl Repository for SqliteRepository {
     }
 
     async fn image_update(&self, update: &ImageUpdate) -> Result<Image> {
-        images::update(&self.writer, update).await?;
+        let update = update.clone();
+        let id = update.image.id.clone();
+        self.writer
+            .run(move |c| Box::pin(async move { images::update(c, &update).await }))
+            .await?;
         // Committed: a reader sees it, and the writer is free for the next.
-        images::get(&self.reader, &update.image.id, false).await
+        images::get(&self.reader, &id, false).await
     }
 
     async fn image_destroy(&self, id: &str) -> Result<Image> {
-        images::destroy(&self.writer, id).await?;
-        images::get(&self.writer, id, true).await
+        let id = id.to_string();
+        self.writer
+            .run(move |c| {
+                Box::pin(async move {
+                    images::destroy(&mut *c, &id).await?;
+                    images::get(c, &id, true).await
+                })
+            })
+            .await
     }
 
     async fn image_tag_add(&self, image_id: &str, tag: &str) -> Result<()> {
-        images::tag_add(&self.writer, image_id, tag).await
+        let (id, tag) = (image_id.to_string(), tag.to_string());
+        self.writer
+            .run(move |c| Box::pin(async move { images::tag_add(c, &id, &tag).await }))
+            .await
     }
 
     async fn image_tag_delete(&self, image_id: &str, tag: &str) -> Result<()> {
-        images::tag_delete(&self.writer, image_id, tag).await
+        let (id, tag) = (image_id.to_string(), tag.to_string());
+        self.writer
+            .run(move |c| Box::pin(async move { images::tag_delete(c, &id, &tag).await }))
+            .await
     }
 
     async fn image_member_create(&self, image_id: &str, member: &str) -> Result<ImageMember> {
-        members::create(&self.writer, image_id, member).await
+        let (id, member) = (image_id.to_string(), member.to_string());
+        self.writer
+            .run(move |c| Box::pin(async move { members::create(c, &id, &member).await }))
+            .await
     }
 
     async fn image_member_update(
@@ -158,11 +184,17 @@ impl Repository for SqliteRepository {
         member: &str,
         status: MemberStatus,
     ) -> Result<ImageMember> {
-        members::update(&self.writer, image_id, member, status).await
+        let (id, member) = (image_id.to_string(), member.to_string());
+        self.writer
+            .run(move |c| Box::pin(async move { members::update(c, &id, &member, status).await }))
+            .await
     }
 
     async fn image_member_delete(&self, image_id: &str, member: &str) -> Result<()> {
-        members::delete(&self.writer, image_id, member).await
+        let (id, member) = (image_id.to_string(), member.to_string());
+        self.writer
+            .run(move |c| Box::pin(async move { members::delete(c, &id, &member).await }))
+            .await
     }
 
     async fn image_member_find(
@@ -175,7 +207,10 @@ impl Repository for SqliteRepository {
     }
 
     async fn image_location_add(&self, image_id: &str, location: &ImageLocation) -> Result<()> {
-        locations::add(&self.writer, image_id, location).await
+        let (id, location) = (image_id.to_string(), location.clone());
+        self.writer
+            .run(move |c| Box::pin(async move { locations::add(c, &id, &location).await }))
+            .await
     }
 
     async fn image_location_set_status(
@@ -184,7 +219,12 @@ impl Repository for SqliteRepository {
         url: &str,
         status: LocationStatus,
     ) -> Result<()> {
-        locations::set_status(&self.writer, image_id, url, status).await
+        let (id, url) = (image_id.to_string(), url.to_string());
+        self.writer
+            .run(move |c| {
+                Box::pin(async move { locations::set_status(c, &id, &url, status).await })
+            })
+            .await
     }
 
     async fn image_locations_pending_delete(
@@ -195,7 +235,10 @@ impl Repository for SqliteRepository {
     }
 
     async fn metadef_namespace_create(&self, contents: &NamespaceContents) -> Result<()> {
-        metadefs::create(&self.writer, contents).await
+        let contents = contents.clone();
+        self.writer
+            .run(move |c| Box::pin(async move { metadefs::create(c, &contents).await }))
+            .await
     }
 
     async fn metadef_namespace_get(&self, name: &str) -> Result<NamespaceContents> {
@@ -215,11 +258,19 @@ impl Repository for SqliteRepository {
         expected: DateTime<Utc>,
         contents: &NamespaceContents,
     ) -> Result<()> {
-        metadefs::replace(&self.writer, name, expected, contents).await
+        let (name, contents) = (name.to_string(), contents.clone());
+        self.writer
+            .run(move |c| {
+                Box::pin(async move { metadefs::replace(c, &name, expected, &contents).await })
+            })
+            .await
     }
 
     async fn metadef_namespace_delete(&self, name: &str) -> Result<()> {
-        metadefs::delete(&self.writer, name).await
+        let name = name.to_string();
+        self.writer
+            .run(move |c| Box::pin(async move { metadefs::delete(c, &name).await }))
+            .await
     }
 
     async fn metadef_resource_types(&self) -> Result<Vec<ResourceType>> {
