@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # The dashboard in a real browser: installs Debian's chromium and
-# playwright-core (cached under ~/.cache/glint/), starts `glint serve`
-# (noauth) on a free loopback port with the metadefs catalogs loaded, and
-# drives /dashboard headless with browser.mjs. Screenshots of every step go
-# to target/dashboard-screenshots/.
+# playwright-core (cached under ~/.cache/glint/), then drives /dashboard
+# headless against `glint serve` on free loopback ports:
+#   1. noauth, with the metadefs catalogs loaded (browser.mjs);
+#   2. Keystone sign-in against a real Keystone from tests/keystone
+#      (keystone.mjs); skipped with a message when Keystone cannot start, or
+#      when GLINT_DASHBOARD_KEYSTONE=0.
+# Screenshots of every step go to target/dashboard-screenshots/.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$PWD
@@ -43,44 +46,105 @@ if [ ! -x "$GLINT_BIN" ]; then
 fi
 
 TMP=$(mktemp -d /tmp/glint-dashboard-XXXXXX)
-PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-cat >"$TMP/glint.conf" <<CONF
-[DEFAULT]
-bind_host = 127.0.0.1
-bind_port = $PORT
-data_dir = $TMP/data
-[database]
-connection = sqlite:///$TMP/glint.sqlite
-[glance_store]
-filesystem_store_datadir = $TMP/images
-[dashboard]
-image_url_allowed_hosts = 127.0.0.1
-CONF
-"$GLINT_BIN" --config-file "$TMP/glint.conf" db load-metadefs "$METADEFS_DIR" >"$TMP/load.log" 2>&1 ||
-    { cat "$TMP/load.log" >&2; exit 1; }
-
-"$GLINT_BIN" serve --config-file "$TMP/glint.conf" >"$TMP/glint.log" 2>&1 &
-SERVER=$!
+SERVERS=()
+KS_DIR=""
 stop() {
-    kill "$SERVER" 2>/dev/null || true
-    wait "$SERVER" 2>/dev/null || true
+    for pid in "${SERVERS[@]}"; do
+        kill "$pid" 2>/dev/null || true
+        wait "$pid" 2>/dev/null || true
+    done
+    if [ -n "$KS_DIR" ]; then bash tests/keystone/keystone.sh stop "$KS_DIR" >/dev/null 2>&1 || true; fi
     rm -rf "$TMP"
 }
 trap stop EXIT
-for _ in $(seq 1 100); do
-    if python3 -c 'import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=1)' \
-        "http://127.0.0.1:$PORT/versions" 2>/dev/null; then break; fi
-    if ! kill -0 "$SERVER" 2>/dev/null; then cat "$TMP/glint.log" >&2; exit 1; fi
-    sleep 0.1
-done
 
+free_port() {
+    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# Writes $TMP/NAME/glint.conf for a server on a free port, with EXTRA appended;
+# prints the port.
+configure() {
+    local name=$1 extra=$2 port dir
+    port=$(free_port)
+    dir="$TMP/$name"
+    mkdir -p "$dir"
+    cat >"$dir/glint.conf" <<CONF
+[DEFAULT]
+bind_host = 127.0.0.1
+bind_port = $port
+data_dir = $dir/data
+[database]
+connection = sqlite:///$dir/glint.sqlite
+[glance_store]
+filesystem_store_datadir = $dir/images
+[dashboard]
+image_url_allowed_hosts = 127.0.0.1
+$extra
+CONF
+    echo "$port"
+}
+
+# Starts `glint serve` for $TMP/NAME and waits until it answers.
+serve() {
+    local name=$1 port=$2
+    "$GLINT_BIN" serve --config-file "$TMP/$name/glint.conf" >"$TMP/$name/glint.log" 2>&1 &
+    SERVERS+=($!)
+    for _ in $(seq 1 100); do
+        if python3 -c 'import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=1)' \
+            "http://127.0.0.1:$port/versions" 2>/dev/null; then return 0; fi
+        if ! kill -0 "${SERVERS[-1]}" 2>/dev/null; then break; fi
+        sleep 0.1
+    done
+    cat "$TMP/$name/glint.log" >&2
+    echo "glint serve ($name) did not start" >&2
+    exit 1
+}
+
+# Runs a browser script against the server of NAME on PORT.
+drive() {
+    local name=$1 port=$2 script=$3
+    shift 3
+    if ! env "$@" GLINT_URL="http://127.0.0.1:$port" CHROMIUM="$CHROMIUM" \
+        PLAYWRIGHT_DIR="$PLAYWRIGHT_DIR" SCREENSHOTS="$ROOT/target/dashboard-screenshots" \
+        node "$ROOT/tests/dashboard/$script"; then
+        echo "---- glint serve ($name) log" >&2
+        tail -n 60 "$TMP/$name/glint.log" >&2
+        exit 1
+    fi
+}
+
+rm -rf "$ROOT/target/dashboard-screenshots"
 mkdir -p "$ROOT/target/dashboard-screenshots"
-status=0
-GLINT_URL="http://127.0.0.1:$PORT" CHROMIUM="$CHROMIUM" PLAYWRIGHT_DIR="$PLAYWRIGHT_DIR" \
-    SCREENSHOTS="$ROOT/target/dashboard-screenshots" \
-    node "$ROOT/tests/dashboard/browser.mjs" || status=$?
-if [ "$status" != 0 ]; then
-    echo "---- glint serve log" >&2
-    tail -n 60 "$TMP/glint.log" >&2
+
+echo "-- noauth"
+port=$(configure noauth "")
+"$GLINT_BIN" --config-file "$TMP/noauth/glint.conf" db load-metadefs "$METADEFS_DIR" >"$TMP/noauth/load.log" 2>&1 ||
+    { cat "$TMP/noauth/load.log" >&2; exit 1; }
+serve noauth "$port"
+drive noauth "$port" browser.mjs SCREENSHOT_PREFIX=noauth-
+
+echo "-- Keystone sign-in"
+if [ "${GLINT_DASHBOARD_KEYSTONE:-1}" = 0 ]; then
+    echo "SKIP Keystone sign-in: GLINT_DASHBOARD_KEYSTONE=0"
+    exit 0
 fi
-exit "$status"
+KS_DIR="$TMP/keystone"
+if ! bash tests/keystone/keystone.sh start "$KS_DIR" >"$TMP/keystone-start.log" 2>&1; then
+    tail -n 20 "$TMP/keystone-start.log" >&2
+    echo "SKIP Keystone sign-in: Keystone did not start (log above)"
+    exit 0
+fi
+read -r AUTH_URL GLINT_PASSWORD BETA_PROJECT_ID < <(python3 -c '
+import json, sys
+k = json.load(open(sys.argv[1]))
+print(k["auth_url"], k["users"]["glint"]["password"], k["projects"]["beta"])' "$KS_DIR/keystone.json")
+port=$(configure keystone "[paste_deploy]
+flavor = keystone
+[keystone_authtoken]
+auth_url = $AUTH_URL
+username = glint
+password = $GLINT_PASSWORD
+project_name = service")
+serve keystone "$port"
+drive keystone "$port" keystone.mjs SCREENSHOT_PREFIX=keystone- BETA_PROJECT_ID="$BETA_PROJECT_ID"

@@ -37,7 +37,13 @@ function headers(extra) {
 }
 
 /** An error whose message is already in words. */
-class Problem extends Error {}
+class Problem extends Error {
+  constructor(message, status, detail) {
+    super(message);
+    this.status = status;
+    this.detail = detail;
+  }
+}
 
 /** Words for an error answer: what happened, then the server's reason. */
 function explain(status, detail) {
@@ -77,10 +83,13 @@ async function api(method, path, body) {
   } catch (_) {
     throw new Problem("The server cannot be reached. Check your connection and try again.");
   }
-  if (response.status === 401 && state.session && state.session.auth === "keystone") {
+  if (response.status === 401 && state.session && state.session.auth === "keystone" && path !== "/dashboard/login") {
     showLogin();
   }
-  if (!response.ok) throw new Problem(explain(response.status, await detailOf(response)));
+  if (!response.ok) {
+    const detail = await detailOf(response);
+    throw new Problem(explain(response.status, detail), response.status, detail);
+  }
   if (response.status === 204) return null;
   const text = await response.text();
   return text ? JSON.parse(text) : null;
@@ -161,7 +170,8 @@ function showImages() {
     $("who").textContent = "noauth · project " + (s.project_id || "—") + (s.is_admin ? " (admin)" : "");
   } else {
     $("sign-out").hidden = false;
-    $("who").textContent = (s.user_id || "") + " · project " + (s.project_id || "—");
+    const names = JSON.parse(sessionStorage.getItem("glint.names") || "{}");
+    $("who").textContent = (names.user || s.user_id || "") + " · project " + (names.project || s.project_id || "—");
   }
   loadImages();
 }
@@ -169,19 +179,25 @@ function showImages() {
 async function signIn(event) {
   event.preventDefault();
   const form = new FormData($("login-form"));
-  const ok = await attempt(async () => {
+  try {
     const answer = await api("POST", "/dashboard/login", Object.fromEntries(form.entries()));
     state.csrf = answer.csrf_token;
-  });
-  if (ok) {
-    clearMessage();
-    await start();
+    sessionStorage.setItem("glint.names", JSON.stringify({ user: answer.user, project: answer.project }));
+  } catch (e) {
+    // A refused sign-in is not an ended session: say what the server says.
+    say(e.status === 401 ? "Sign-in failed: " + e.detail : e.message);
+    return;
   }
+  clearMessage();
+  $("login-form").reset();
+  await start();
 }
 
 async function signOut() {
   await fetch("/dashboard/logout", { method: "POST", headers: headers(), credentials: "same-origin" });
   state.csrf = null;
+  sessionStorage.removeItem("glint.names");
+  clearTimeout(state.pollTimer);
   showLogin();
 }
 
@@ -280,7 +296,7 @@ function renderImages() {
       cell(image.owner),
       cell(formatDate(image.created_at))
     );
-    const actions = cell("", "actions");
+    const actions = cell("", "row-actions");
     const mine = state.session.is_admin || image.owner === state.session.project_id;
     if (["pending", "rejected"].includes(view)) actions.append(actionButton("Accept", () => answerShare(image, "accepted")));
     if (["pending", "accepted"].includes(view)) actions.append(actionButton("Reject", () => answerShare(image, "rejected")));
