@@ -28,7 +28,9 @@ async function apiUpload(name) {
   form.append("name", name);
   form.append("disk_format", "raw");
   form.append("data", new Blob([Buffer.from(name)]), name + ".img");
-  const r = await fetch(`${BASE}/api/glance/images/`, { method: "POST", body: form });
+  const r = await fetch(`${BASE}/api/glance/images/`, {
+    method: "POST", body: form, headers: { "X-Requested-With": "XMLHttpRequest" },
+  });
   assert.equal(r.status, 201, await r.text());
 }
 

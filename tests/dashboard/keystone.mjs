@@ -56,7 +56,8 @@ async function main() {
     const forged = await page.evaluate(async () => {
       const r = await fetch("/api/glance/images/", {
         method: "PUT", credentials: "same-origin",
-        headers: { "Content-Type": "application/json" }, body: "{}",
+        headers: { "Content-Type": "application/json", "X-Requested-With": "XMLHttpRequest" },
+        body: "{}",
       });
       return [r.status, await r.json()];
     });

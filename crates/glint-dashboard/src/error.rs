@@ -86,6 +86,14 @@ pub fn absent<'a>(body: &serde_json::Map<String, Value>, names: &[&'a str]) -> V
         .collect()
 }
 
+/// 404 for paths under `/api/glance/` that name nothing.
+pub async fn not_found() -> DashError {
+    DashError::new(StatusCode::NOT_FOUND, "The resource could not be found.")
+}
+
+/// Most bytes of a plain-text error body kept when it is rewritten.
+const PLAIN_ERROR_LIMIT: usize = 64 * 1024;
+
 /// Middleware: errors from the shared layers (authentication, extractors)
 /// get Horizon's body; an unauthenticated request is `"not logged in"`.
 pub async fn shape(request: Request, next: Next) -> Response {
@@ -109,7 +117,52 @@ pub async fn shape(request: Request, next: Next) -> Response {
         copy_header(&response, &mut shaped, header::WWW_AUTHENTICATE);
         return shaped;
     }
+    let is_json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if (status.is_client_error() || status.is_server_error()) && !is_json {
+        // An extractor's rejection (malformed form, body too large…).
+        let (parts, body) = response.into_parts();
+        let text = axum::body::to_bytes(body, PLAIN_ERROR_LIMIT)
+            .await
+            .map(|b| String::from_utf8_lossy(&b).trim().to_string())
+            .unwrap_or_default();
+        let message = if text.is_empty() {
+            parts
+                .status
+                .canonical_reason()
+                .unwrap_or("Error")
+                .to_string()
+        } else {
+            text
+        };
+        return json_string(parts.status, &message);
+    }
     response
+}
+
+/// Middleware: writes must carry `X-Requested-With: XMLHttpRequest`, as
+/// Horizon's REST API requires (400 `"request must be AJAX"`). A browser
+/// sends that header only from the page's own scripts (other sites would
+/// need a CORS pre-flight this server never grants), so no other site can
+/// make a browser write here — with noauth too.
+pub async fn require_ajax(request: Request, next: Next) -> Response {
+    let reads = matches!(
+        *request.method(),
+        axum::http::Method::GET | axum::http::Method::HEAD | axum::http::Method::OPTIONS
+    );
+    let ajax = request
+        .headers()
+        .get("x-requested-with")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.eq_ignore_ascii_case("XMLHttpRequest"));
+    if reads || ajax {
+        next.run(request).await
+    } else {
+        DashError::bad_request("request must be AJAX").into_response()
+    }
 }
 
 fn copy_header(from: &Response, to: &mut Response, name: header::HeaderName) {

@@ -6,6 +6,7 @@
 //! from the Image API's auth layer ([`glint_api::auth`]); with Keystone the
 //! page signs in once and keeps its token in a cookie ([`session`]).
 //! Errors are Horizon's: the status code, and the message as a JSON string.
+//! Writes must carry `X-Requested-With: XMLHttpRequest`, as Horizon's.
 //!
 //! [`routes`] lists every route of the dashboard; [`app`] puts them in
 //! front of the Image API.
@@ -25,7 +26,7 @@ pub mod url_import;
 
 use axum::extract::DefaultBodyLimit;
 use axum::middleware::{from_fn, from_fn_with_state};
-use axum::routing::{get, post, put};
+use axum::routing::{any, get, post, put};
 use axum::Router;
 use glint_api::{auth, request_id, AppState};
 
@@ -83,8 +84,11 @@ pub fn routes(state: AppState) -> Router {
         .route("/dashboard/app.js", get(page::script))
         .route("/dashboard/app.css", get(page::style))
         .route("/dashboard/login", post(session::login))
-        .route("/dashboard/logout", post(session::logout));
+        .route("/dashboard/logout", post(session::logout))
+        // Paths under /api/glance/ that name nothing are not the Image API's.
+        .route("/api/glance/{*rest}", any(error::not_found));
     api.merge(open)
+        .layer(from_fn(error::require_ajax))
         .layer(from_fn(error::shape))
         .layer(from_fn(request_id::assign))
         .with_state(state)

@@ -308,6 +308,61 @@ async fn cookie_writes_need_the_csrf_token() {
 }
 
 #[tokio::test]
+async fn writes_must_be_ajax_and_errors_are_json() {
+    let app = TestApp::new().await;
+    let image = app.upload(As::Anyone, &[("name", "x")], b"x").await.json();
+    let deactivate = format!(
+        "/api/glance/images/{}/actions/deactivate",
+        image["id"].as_str().unwrap()
+    );
+    let plain = app
+        .send(
+            As::Anyone,
+            Method::POST,
+            &deactivate,
+            &[("x-requested-with", "")],
+            Body::empty(),
+        )
+        .await;
+    assert_eq!(plain.status, StatusCode::BAD_REQUEST);
+    assert_eq!(plain.json(), json!("request must be AJAX"));
+    let shown = app
+        .get(
+            As::Anyone,
+            &format!("/api/glance/images/{}/", image["id"].as_str().unwrap()),
+        )
+        .await
+        .json();
+    assert_eq!(shown["status"], "active", "nothing was done");
+    // Reads need no header.
+    let list = app
+        .send(
+            As::Anyone,
+            Method::GET,
+            "/api/glance/images/",
+            &[("x-requested-with", "")],
+            Body::empty(),
+        )
+        .await;
+    assert_eq!(list.status, StatusCode::OK);
+
+    // A malformed form is answered in JSON too.
+    let not_a_form = app
+        .send(
+            As::Anyone,
+            Method::POST,
+            "/api/glance/images/",
+            &[("content-type", "text/plain")],
+            Body::from("data"),
+        )
+        .await;
+    assert!(not_a_form.status.is_client_error());
+    assert!(not_a_form.json().is_string(), "{}", not_a_form.text);
+    let unknown = app.get(As::Anyone, "/api/glance/nothing/").await;
+    assert_eq!(unknown.status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
 async fn the_page_and_its_assets_are_served() {
     let app = TestApp::new().await;
     let page = app.get(As::Anyone, "/dashboard").await;

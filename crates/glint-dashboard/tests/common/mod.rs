@@ -95,6 +95,15 @@ impl TestApp {
         body: Body,
     ) -> Answer {
         let mut builder = Request::builder().method(method).uri(uri);
+        // As the page's scripts do, unless the test says otherwise (an
+        // empty value leaves the header out).
+        let ajax = headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case("x-requested-with"))
+            .map_or("XMLHttpRequest", |(_, v)| *v);
+        if !ajax.is_empty() {
+            builder = builder.header("x-requested-with", ajax);
+        }
         let (project, role) = match who {
             As::Anyone => (None, None),
             As::Member(p) => (Some(p), Some("member")),
@@ -107,7 +116,9 @@ impl TestApp {
                 .header("x-roles", r);
         }
         for (k, v) in headers {
-            builder = builder.header(*k, *v);
+            if !k.eq_ignore_ascii_case("x-requested-with") {
+                builder = builder.header(*k, *v);
+            }
         }
         let response = self
             .app
