@@ -31,6 +31,11 @@ if [ ! -x "$CHROMIUM" ] || ! command -v npm >/dev/null; then
         exit 0
     fi
 fi
+if [ "$(node -p 'process.versions.node.split(".")[0]')" -lt 20 ]; then
+    # playwright-core 1.65 needs Node 20; Debian 12's own nodejs is 18.
+    PLAYWRIGHT_VERSION=1.49.1
+    PLAYWRIGHT_DIR="$CACHE/playwright-node18"
+fi
 if [ ! -f "$PLAYWRIGHT_DIR/node_modules/playwright-core/package.json" ] ||
     ! grep -q "\"version\": \"$PLAYWRIGHT_VERSION\"" "$PLAYWRIGHT_DIR/node_modules/playwright-core/package.json"; then
     echo "installing playwright-core $PLAYWRIGHT_VERSION into $PLAYWRIGHT_DIR"
