@@ -127,6 +127,9 @@ pub struct Config {
     /// Set when `use_keystone_limits` is on.
     pub keystone_limits: Option<KeystoneLimits>,
     pub policy: PolicyConfig,
+    /// `[dashboard] image_url_allowed_hosts`: hosts (`host` or
+    /// `host:port`) the dashboard may copy image data from; empty: none.
+    pub dashboard_url_hosts: Vec<String>,
     /// Warnings produced while loading (unknown options…), for logging.
     pub warnings: Vec<String>,
 }
@@ -279,6 +282,12 @@ impl Config {
             keystone,
             keystone_limits,
             policy,
+            dashboard_url_hosts: r
+                .string("dashboard", "image_url_allowed_hosts")?
+                .split(',')
+                .map(|h| h.trim().to_ascii_lowercase())
+                .filter(|h| !h.is_empty())
+                .collect(),
             warnings,
         })
     }

@@ -113,6 +113,12 @@ pub const OPTIONS: &[OptionSpec] = &[
     opt("oslo_policy", "enforce_new_defaults", "true", "Use only the new (secure RBAC) default rules, not the deprecated ones."),
     opt("DEFAULT", "property_protection_file", "", "Property protections file; empty: no protections."),
     opt("DEFAULT", "property_protection_rule_format", "roles", "How property protections name who may act: roles or policies."),
+    opt(
+        "dashboard",
+        "image_url_allowed_hosts",
+        "",
+        "Hosts (host or host:port, comma-separated) the dashboard may copy image\ndata from when an image is created from an http:// URL; empty: none.",
+    ),
 ];
 
 /// Sections whose options belong to other libraries' configuration (Keystone

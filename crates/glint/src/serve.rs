@@ -52,7 +52,8 @@ pub async fn run(config: Config) -> Result<(), StartError> {
     if config.delayed_delete && config.scrubber_interval > 0 {
         spawn_scrubber(services.images.clone(), config.scrubber_interval);
     }
-    let app = glint_api::app(AppState::with_auth(services, auth));
+    // The dashboard (`/api/glance`, `/dashboard`) in front of the Image API.
+    let app = glint_dashboard::app(AppState::with_auth(services, auth));
 
     let address = config.bind_address();
     let listener = tokio::net::TcpListener::bind(&address)

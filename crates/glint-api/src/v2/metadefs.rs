@@ -95,7 +95,7 @@ pub(crate) fn object_json(namespace: &str, o: &MetadefObject, prefix: &str) -> V
 
 /// The whole namespace; with `resource_type`, property names carry that
 /// type's prefix, as Glance shows them.
-pub(crate) fn contents_json(c: &NamespaceContents, resource_type: Option<&str>) -> Value {
+pub fn contents_json(c: &NamespaceContents, resource_type: Option<&str>) -> Value {
     let prefix = resource_type
         .and_then(|t| c.associations.iter().find(|a| a.name == t))
         .and_then(|a| a.prefix.clone())
