@@ -5,6 +5,7 @@
 //! mode lets them run beside the writer). Other processes sharing the file
 //! wait on SQLite's busy timeout.
 
+mod checkpointer;
 mod images;
 mod list;
 mod locations;
@@ -61,7 +62,7 @@ impl SqliteRepository {
     /// Opens (creating when missing) the database at `path`, or a private
     /// in-memory database for `None`, and migrates it.
     pub async fn open(path: Option<&Path>) -> Result<Self> {
-        let (reader, writer) = match path {
+        let (reader, writer, checkpoints) = match path {
             Some(path) => {
                 if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
                     std::fs::create_dir_all(dir).map_err(|e| {
@@ -77,10 +78,16 @@ impl SqliteRepository {
                     .busy_timeout(Duration::from_secs(30));
                 let writer = SqlitePoolOptions::new()
                     .max_connections(1)
-                    .connect_with(options.clone())
+                    // Checkpoints run on a connection of their own.
+                    .connect_with(options.clone().pragma("wal_autocheckpoint", "0"))
                     .await
                     .map_err(db_error)?;
                 migrate::run(&writer).await?;
+                let checkpoints = SqlitePoolOptions::new()
+                    .max_connections(1)
+                    .connect_with(options.clone())
+                    .await
+                    .map_err(db_error)?;
                 let reader = SqlitePoolOptions::new()
                     .max_connections(8)
                     // Readers see pages through a memory map of the file
@@ -93,7 +100,7 @@ impl SqliteRepository {
                     )
                     .await
                     .map_err(db_error)?;
-                (reader, writer)
+                (reader, writer, Some(checkpoints))
             }
             None => {
                 // One connection: each in-memory connection is its own database.
@@ -108,10 +115,10 @@ impl SqliteRepository {
                     .await
                     .map_err(db_error)?;
                 migrate::run(&pool).await?;
-                (pool.clone(), pool)
+                (pool.clone(), pool, None)
             }
         };
-        let writer = Writer::start(writer)?;
+        let writer = Writer::start(writer, checkpoints)?;
         Ok(SqliteRepository { reader, writer })
     }
 }

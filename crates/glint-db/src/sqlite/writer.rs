@@ -17,6 +17,7 @@ use glint_domain::{Error, Result};
 use sqlx::{Connection, SqliteConnection, SqlitePool};
 use tokio::sync::{mpsc, oneshot};
 
+use super::checkpointer::Checkpointer;
 use super::db_error;
 
 /// Most jobs committed together.
@@ -45,8 +46,10 @@ pub(super) struct Writer {
 impl Writer {
     /// Starts the writer thread on `pool` (whose connections it borrows
     /// one batch at a time, so an in-memory database's only connection is
-    /// free for readers in between).
-    pub(super) fn start(pool: SqlitePool) -> Result<Writer> {
+    /// free for readers in between). With `checkpoints` (a pool of one
+    /// connection of its own), WAL checkpoints run there instead of in the
+    /// writer's commits (see [`Checkpointer`]).
+    pub(super) fn start(pool: SqlitePool, checkpoints: Option<SqlitePool>) -> Result<Writer> {
         let (jobs, queue) = mpsc::channel(QUEUE);
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
@@ -54,7 +57,7 @@ impl Writer {
             .map_err(|e| Error::internal(format!("cannot start the database writer: {e}")))?;
         std::thread::Builder::new()
             .name("glint-db-writer".into())
-            .spawn(move || runtime.block_on(serve(pool, queue)))
+            .spawn(move || runtime.block_on(serve(pool, queue, checkpoints)))
             .map_err(|e| Error::internal(format!("cannot start the database writer: {e}")))?;
         Ok(Writer { jobs })
     }
@@ -111,7 +114,8 @@ where
     }
 }
 
-async fn serve(pool: SqlitePool, mut queue: mpsc::Receiver<Job>) {
+async fn serve(pool: SqlitePool, mut queue: mpsc::Receiver<Job>, checkpoints: Option<SqlitePool>) {
+    let checkpointer = checkpoints.map(Checkpointer::start);
     while let Some(first) = queue.recv().await {
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
@@ -120,11 +124,11 @@ async fn serve(pool: SqlitePool, mut queue: mpsc::Receiver<Job>) {
                 Err(_) => break,
             }
         }
-        run_batch(&pool, batch).await;
+        run_batch(&pool, batch, checkpointer.as_ref()).await;
     }
 }
 
-async fn run_batch(pool: &SqlitePool, batch: Vec<Job>) {
+async fn run_batch(pool: &SqlitePool, batch: Vec<Job>, checkpointer: Option<&Checkpointer>) {
     let mut conn = match pool.acquire().await {
         Ok(conn) => conn,
         Err(e) => return fail_all(batch, db_error(e)).await,
@@ -150,6 +154,9 @@ async fn run_batch(pool: &SqlitePool, batch: Vec<Job>) {
     };
     for finish in finishers {
         finish(outcome.clone());
+    }
+    if let Some(checkpointer) = checkpointer {
+        checkpointer.committed(&mut conn).await;
     }
 }
 
@@ -183,7 +190,7 @@ mod tests {
             .execute(&pool)
             .await
             .unwrap();
-        let writer = Writer::start(pool.clone()).unwrap();
+        let writer = Writer::start(pool.clone(), None).unwrap();
 
         // Odd jobs insert a row, then fail; even ones insert and succeed.
         let jobs = (0..40i64).map(|n| {
