@@ -4,6 +4,8 @@ import filter refusing URLs, and a server killed mid-import resuming the
 task after its restart."""
 
 import contextlib
+import gzip
+import shutil
 import hashlib
 import http.server
 import json
@@ -304,3 +306,81 @@ def test_a_server_killed_mid_import_resumes_the_task(source):
             assert task["status"] == "success", task
             # Nothing left in staging, partial or whole.
             assert list(staging.iterdir()) == []
+
+
+@pytest.fixture(scope="module")
+def converting(tmp_path_factory):
+    """A Glint whose imports are decompressed, converted to raw, and get
+    injected properties (for users without the admin role)."""
+    conf = (
+        "[image_import_opts]\n"
+        "image_import_plugins = ['image_decompression', 'image_conversion', 'inject_image_metadata']\n"
+        "[image_conversion]\noutput_format = raw\n"
+        "[inject_metadata_properties]\ninject = injected_by:glint,tier:gold\n"
+        "ignore_user_roles = admin\n"
+    )
+    with running_glint(conf) as url:
+        yield url
+
+
+def stage_and_import(url, path, disk_format, roles="admin,member,reader"):
+    headers = {"X-Roles": roles}
+    image = api(url, "POST", "/v2/images", headers=headers, json={
+        "name": unique("conv"), "disk_format": disk_format,
+        "container_format": "bare"}).json()
+    r = api(url, "PUT", f"/v2/images/{image['id']}/stage", data=path.read_bytes(),
+            headers={**headers, "Content-Type": "application/octet-stream"})
+    assert r.status_code == 204, r.text
+    r = api(url, "POST", f"/v2/images/{image['id']}/import", headers=headers,
+            json={"method": {"name": "glance-direct"}})
+    assert r.status_code == 202, r.text
+    return wait_for(url, image["id"], {"active", "queued"})
+
+
+def qemu_img(*args):
+    if not shutil.which("qemu-img"):
+        pytest.skip("qemu-img is not installed (apt-get install qemu-utils)")
+    subprocess.run(["qemu-img", *map(str, args)], check=True, capture_output=True)
+
+
+def test_conversion_turns_qcow2_into_raw_and_injects(converting, tmp_path):
+    raw = tmp_path / "disk.raw"
+    raw.write_bytes(DATA[:1024 * 1024])
+    qcow2 = tmp_path / "disk.qcow2"
+    qemu_img("convert", "-f", "raw", "-O", "qcow2", raw, qcow2)
+    image = stage_and_import(converting, qcow2, "qcow2", roles="member,reader")
+    assert image["status"] == "active", image
+    assert image["disk_format"] == "raw"
+    assert image["virtual_size"] == 1024 * 1024
+    assert image["injected_by"] == "glint" and image["tier"] == "gold"
+    assert downloaded(converting, image["id"]) == hashlib.md5(raw.read_bytes()).hexdigest()
+
+
+def test_decompression_then_admins_get_no_injection(converting, tmp_path):
+    raw = tmp_path / "disk.raw"
+    raw.write_bytes(DATA[:512 * 1024])
+    gz = tmp_path / "disk.raw.gz"
+    gz.write_bytes(gzip.compress(raw.read_bytes()))
+    image = stage_and_import(converting, gz, "raw")
+    assert image["status"] == "active", image
+    assert image["size"] == 512 * 1024
+    assert "injected_by" not in image
+    assert downloaded(converting, image["id"]) == hashlib.md5(raw.read_bytes()).hexdigest()
+
+
+def test_conversion_refuses_mismatched_and_backed_images(converting, tmp_path):
+    raw = tmp_path / "disk.raw"
+    raw.write_bytes(DATA[:64 * 1024])
+    image = stage_and_import(converting, raw, "qcow2")
+    assert image["status"] == "queued", image
+    [task] = tasks_of(converting, image["id"])
+    assert task["status"] == "failure" and "disk_format is qcow2" in task["message"], task
+
+    base = tmp_path / "base.qcow2"
+    qemu_img("create", "-f", "qcow2", base, "1M")
+    child = tmp_path / "child.qcow2"
+    qemu_img("create", "-f", "qcow2", "-b", base, "-F", "qcow2", child)
+    image = stage_and_import(converting, child, "qcow2")
+    assert image["status"] == "queued", image
+    [task] = tasks_of(converting, image["id"])
+    assert "backing" in task["message"], task

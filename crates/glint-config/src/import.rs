@@ -5,6 +5,13 @@ use std::path::{Path, PathBuf};
 
 use crate::{ConfigError, Reader};
 
+/// The import plugins Glint implements (Glance's names).
+pub const IMPORT_PLUGINS: [&str; 3] = [
+    "image_decompression",
+    "image_conversion",
+    "inject_image_metadata",
+];
+
 /// The import methods Glint implements, in Glance's order.
 pub const IMPORT_METHODS: [&str; 3] = ["glance-direct", "web-download", "copy-image"];
 
@@ -36,6 +43,15 @@ pub struct ImportConfig {
     /// worker has not reported for this long is taken over by another
     /// worker (or by the same node after a restart).
     pub task_heartbeat_timeout_secs: u64,
+    /// `[image_import_opts] image_import_plugins`, in the order they run.
+    pub plugins: Vec<String>,
+    /// `[image_conversion] output_format`.
+    pub conversion_format: String,
+    /// `[inject_metadata_properties] inject`: properties set on every
+    /// image imported by a user without one of `inject_ignore_roles`.
+    pub inject: Vec<(String, String)>,
+    /// `[inject_metadata_properties] ignore_user_roles`.
+    pub inject_ignore_roles: Vec<String>,
 }
 
 impl ImportConfig {
@@ -95,7 +111,36 @@ pub(crate) fn read(r: &Reader<'_>, data_dir: &Path) -> Result<ImportConfig, Conf
             .map(|s| s.to_ascii_lowercase())
             .collect())
     };
+    let plugins = list(&r.string("image_import_opts", "image_import_plugins")?);
+    if let Some(unknown) = plugins
+        .iter()
+        .find(|p| !IMPORT_PLUGINS.contains(&p.as_str()))
+    {
+        return Err(ConfigError(format!(
+            "invalid value for [image_import_opts] image_import_plugins: '{unknown}' (known: {})",
+            IMPORT_PLUGINS.join(", ")
+        )));
+    }
+    let conversion_format = r.string("image_conversion", "output_format")?;
+    if !["raw", "qcow2", "vmdk"].contains(&conversion_format.as_str()) {
+        return Err(ConfigError(format!(
+            "invalid value for [image_conversion] output_format: '{conversion_format}' (raw, qcow2 or vmdk)"
+        )));
+    }
+    let mut inject = Vec::new();
+    for pair in list(&r.string("inject_metadata_properties", "inject")?) {
+        let (k, v) = pair.split_once(':').ok_or_else(|| {
+            ConfigError(format!(
+                "invalid value for [inject_metadata_properties] inject: '{pair}' is not key:value"
+            ))
+        })?;
+        inject.push((k.trim().to_string(), v.trim().to_string()));
+    }
     Ok(ImportConfig {
+        plugins,
+        conversion_format,
+        inject,
+        inject_ignore_roles: list(&r.string("inject_metadata_properties", "ignore_user_roles")?),
         methods,
         staging_dir,
         uri_filter: UriFilter {

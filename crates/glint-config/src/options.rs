@@ -133,6 +133,15 @@ pub const OPTIONS: &[OptionSpec] = &[
     opt("import_filtering_opts", "allowed_ports", "80,443", "Ports web-download may connect to (empty: any not disallowed)."),
     opt("import_filtering_opts", "disallowed_ports", "", "Ports web-download refuses (used when allowed_ports is empty)."),
     opt("task", "task_time_to_live", "48", "Hours a finished task is kept before it is deleted."),
+    opt(
+        "image_import_opts",
+        "image_import_plugins",
+        "",
+        "Import plugins run on the staged data, in order (image_decompression,\nimage_conversion, inject_image_metadata).",
+    ),
+    opt("image_conversion", "output_format", "raw", "Disk format image_conversion converts imports to (raw, qcow2, vmdk)."),
+    opt("inject_metadata_properties", "inject", "", "Properties inject_image_metadata sets on imported images (key:value, comma-separated)."),
+    opt("inject_metadata_properties", "ignore_user_roles", "admin", "Users with one of these roles get no injected properties."),
     opt("task", "task_heartbeat_timeout", "60", "Seconds after which a running task whose worker stopped reporting is\ntaken over by another worker (Glint)."),
 ];
 

@@ -7,6 +7,7 @@
 //! is finished, gone, or silent for longer than the heartbeat timeout is
 //! stale and is broken by the next import.
 
+pub mod plugins;
 pub mod request;
 pub mod runner;
 pub mod uri_filter;
@@ -338,6 +339,12 @@ impl ImportService {
         update
             .set_properties
             .insert(FAILED_IMPORT.into(), String::new());
+        if req.method != ImportMethod::CopyImage {
+            update.set_properties.extend(plugins::injected_properties(
+                &self.images.config.import,
+                ctx,
+            ));
+        }
         if let Err(e) = self.images.repo.image_update(&update).await {
             runner::fail_unstarted(
                 &self.images,

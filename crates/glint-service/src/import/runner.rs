@@ -22,7 +22,9 @@ use glint_store::{ByteStream, FilesystemStore, Store, StoredObject};
 use serde_json::{Map, Value};
 
 use super::request::{ImportMethod, ImportRequest};
-use super::{web_source, FAILED_IMPORT, IMPORTING_TO_STORES, IMPORT_TASK, IMPORT_TASK_TYPE};
+use super::{
+    plugins, web_source, FAILED_IMPORT, IMPORTING_TO_STORES, IMPORT_TASK, IMPORT_TASK_TYPE,
+};
 use crate::hashing::hashing_stream;
 use crate::images::ImageService;
 
@@ -328,6 +330,9 @@ impl ImportRunner {
             }
         }
         claim.check()?;
+        if req.method != ImportMethod::CopyImage && !self.images.config.import.plugins.is_empty() {
+            self.run_plugins(&image_id).await?;
+        }
         for store_id in todo {
             claim.check()?;
             match self
@@ -349,6 +354,27 @@ impl ImportRunner {
             }
         }
         Ok((req, outcome))
+    }
+
+    /// Runs the import plugins on the staged file and records what they
+    /// changed (disk format, virtual size) before any store sees the data.
+    async fn run_plugins(&self, image_id: &str) -> Result<()> {
+        let image = self.images.repo.image_get(image_id, false).await?;
+        let declared = image.disk_format.clone().unwrap_or_default();
+        let staged = self.staging.datadir().join(image_id);
+        let changes = plugins::run(&self.images.config.import, &staged, &declared).await?;
+        if changes == plugins::PluginChanges::default() {
+            return Ok(());
+        }
+        let mut next = image.clone();
+        if let Some(format) = changes.disk_format {
+            next.disk_format = Some(format);
+        }
+        next.virtual_size = changes.virtual_size.or(next.virtual_size);
+        let mut update = ImageUpdate::base(next);
+        update.from_state = Some(image.status);
+        self.images.repo.image_update(&update).await?;
+        Ok(())
     }
 
     /// Streams `source` into the staging area; on failure, whether the
