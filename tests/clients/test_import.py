@@ -87,6 +87,7 @@ def import_conf(data):
     return (
         "[DEFAULT]\n"
         "enabled_backends = fast:file, slow:file\n"
+        "show_multiple_locations = true\n"
         "[glance_store]\n"
         "default_backend = fast\n"
         "[fast]\n"
@@ -438,4 +439,26 @@ def test_store_details_and_deleting_a_copy(multi, source):
     assert shown["stores"] == "fast"
     assert api(multi, "DELETE", f"/v2/stores/slow/{image['id']}").status_code == 404
     assert api(multi, "DELETE", f"/v2/stores/fast/{image['id']}").status_code == 409
+    assert downloaded(multi, image["id"]) == MD5
+
+
+def test_locations_through_patch_with_the_glance_cli(multi, source, tmp_path):
+    glance = cli(multi)
+    image = table(glance.run("image-create", "--name", unique("patched"),
+                             "--disk-format", "raw", "--container-format", "bare").stdout)
+    glance.run("location-add", image["id"], "--url", f"{source}/disk.raw")
+    shown = api(multi, "GET", f"/v2/images/{image['id']}").json()
+    assert shown["status"] == "active" and shown["size"] == len(DATA)
+    assert [loc["url"] for loc in shown["locations"]] == [f"{source}/disk.raw"]
+    assert downloaded(multi, image["id"]) == MD5
+    # The last location cannot go; file:// never comes in.
+    assert "last location" in glance.fail("location-delete", image["id"],
+                                          "--url", f"{source}/disk.raw")
+    out = glance.fail("location-add", image["id"], "--url", "file:///etc/passwd")
+    assert "Invalid location" in out, out
+    # A second copy, then the first removed.
+    glance.run("location-add", image["id"], "--url", f"{source}/slow.raw")
+    glance.run("location-delete", image["id"], "--url", f"{source}/disk.raw")
+    shown = api(multi, "GET", f"/v2/images/{image['id']}").json()
+    assert [loc["url"] for loc in shown["locations"]] == [f"{source}/slow.raw"]
     assert downloaded(multi, image["id"]) == MD5

@@ -61,6 +61,7 @@ pub enum Action {
     DeleteImageLocation,
     AddImageLocation,
     FetchImageLocation,
+    SetImageLocation,
 }
 
 impl Action {
@@ -115,6 +116,7 @@ impl Action {
             Action::DeleteImageLocation => "delete_image_location",
             Action::AddImageLocation => "add_image_location",
             Action::FetchImageLocation => "fetch_image_location",
+            Action::SetImageLocation => "set_image_location",
         }
     }
 }
