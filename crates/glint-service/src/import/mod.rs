@@ -418,10 +418,20 @@ impl ImportService {
                     image.id
                 )))
             }
-            Ok(_) | Err(Error::NotFound(_)) => {
+            Ok(task) => {
                 tracing::warn!(image_id = %image.id, task_id = %holder, "breaking a stale import lock");
+                if !task.status.is_final() {
+                    // Its worker is gone: the task ends here, not in a sweep.
+                    runner::fail_unstarted(
+                        &self.images,
+                        &task,
+                        "Its import lock was broken by a newer import after its worker stopped",
+                    )
+                    .await;
+                }
                 Ok(())
             }
+            Err(Error::NotFound(_)) => Ok(()),
             Err(e) => Err(e),
         }
     }
