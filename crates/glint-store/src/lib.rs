@@ -7,8 +7,10 @@
 //! interrupted write leaves nothing behind; a crash mid-write leaves a
 //! partial file that [`Store::clean_partials`] removes on the next start.
 
+pub mod conformance;
 mod filesystem;
 mod registry;
+pub mod s3;
 mod stream;
 
 use std::io;
@@ -21,6 +23,7 @@ use glint_domain::Result;
 
 pub use filesystem::FilesystemStore;
 pub use registry::{StoreInfo, Stores};
+pub use s3::{S3Settings, S3Store};
 pub use stream::{channel_stream, CHUNK_SIZE};
 
 /// A stream of image bytes.

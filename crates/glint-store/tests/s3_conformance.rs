@@ -1,0 +1,69 @@
+//! The store conformance suite on the S3 store against a real S3-compatible
+//! server ($GLINT_TEST_S3_ENDPOINT, with $GLINT_TEST_S3_ACCESS_KEY and
+//! $GLINT_TEST_S3_SECRET_KEY; `eval "$(bash tests/s3/s3.sh)"` starts one),
+//! each test in a bucket of its own; skipped, with a printed reason, when
+//! no endpoint is set.
+
+use async_trait::async_trait;
+use glint_store::conformance::StoreUnderTest;
+use glint_store::{S3Settings, S3Store, Store};
+
+struct Fixture {
+    store: S3Store,
+}
+
+#[async_trait]
+impl StoreUnderTest for Fixture {
+    fn store(&self) -> &dyn Store {
+        &self.store
+    }
+
+    async fn contents(&self) -> Vec<String> {
+        let mut names = self.store.object_keys().await.unwrap();
+        for (key, upload_id, _) in self.store.list_uploads().await.unwrap() {
+            names.push(format!("multipart upload {upload_id} of {key}"));
+        }
+        names
+    }
+}
+
+async fn fixture() -> Option<Fixture> {
+    let Ok(endpoint) = std::env::var("GLINT_TEST_S3_ENDPOINT") else {
+        eprintln!(
+            "skipped: GLINT_TEST_S3_ENDPOINT is not set (eval \"$(bash tests/s3/s3.sh)\" starts a server)"
+        );
+        return None;
+    };
+    let var = |name: &str| std::env::var(name).unwrap_or_default();
+    let bucket = format!("glint-test-{}", uuid_like());
+    let mut settings = S3Settings::new(
+        &endpoint,
+        &var("GLINT_TEST_S3_ACCESS_KEY"),
+        &var("GLINT_TEST_S3_SECRET_KEY"),
+        &bucket,
+    );
+    settings.create_bucket_on_put = true;
+    // Small parts, so that the large test spans five of them.
+    settings.large_object_size = 5 << 20;
+    settings.large_object_chunk_size = 5 << 20;
+    settings.thread_pools = 3;
+    // Every leftover upload counts as stale here.
+    let store = S3Store::new(settings)
+        .unwrap()
+        .with_stale_after(std::time::Duration::ZERO);
+    store.prepare().await.unwrap();
+    Some(Fixture { store })
+}
+
+fn uuid_like() -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    format!("{:x}-{}", nanos, std::process::id())
+}
+
+glint_store::store_conformance!(match fixture().await {
+    Some(f) => f,
+    None => return,
+});
