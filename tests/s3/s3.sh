@@ -62,3 +62,4 @@ fi
 echo "export GLINT_TEST_S3_ENDPOINT=$endpoint"
 echo "export GLINT_TEST_S3_ACCESS_KEY=$access_key"
 echo "export GLINT_TEST_S3_SECRET_KEY=$secret_key"
+echo "export GLINT_TEST_S3_DATA_DIR=$dir/data"

@@ -587,7 +587,18 @@ impl Store for S3Store {
         let now = chrono::Utc::now();
         let stale = chrono::Duration::from_std(self.stale_after).unwrap_or(chrono::Duration::MAX);
         let mut aborted = 0;
-        for (key, upload_id, initiated) in self.list_uploads().await? {
+        let uploads = match self.list_uploads().await {
+            Ok(uploads) => uploads,
+            Err(Error::Internal(m)) if m.contains("NotImplemented") => {
+                tracing::warn!(
+                    bucket = %self.settings.bucket,
+                    "the S3 server cannot list multipart uploads; abandoned uploads are not cleaned"
+                );
+                return Ok(0);
+            }
+            Err(e) => return Err(e),
+        };
+        for (key, upload_id, initiated) in uploads {
             // Only image ids: the bucket may hold other things.
             if key.contains('/') || key.is_empty() {
                 continue;
