@@ -557,9 +557,11 @@ fn read_s3(ini: &IniFile, id: &str) -> Result<S3StoreOptions, ConfigError> {
     let bucket_url_format = match text("s3_store_bucket_url_format").as_str() {
         "" => "auto".to_string(),
         f @ ("auto" | "path" | "virtual") => f.to_string(),
-        raw => return Err(ConfigError(format!(
+        raw => {
+            return Err(ConfigError(format!(
             "invalid value for [{id}] s3_store_bucket_url_format: '{raw}' (auto, path or virtual)"
-        ))),
+        )))
+        }
     };
     const MB: u64 = 1024 * 1024;
     let chunk_mb = number("s3_store_large_object_chunk_size", 10)?;

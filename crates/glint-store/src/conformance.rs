@@ -94,7 +94,12 @@ pub fn stream_of(data: Vec<u8>, chunk: usize) -> ByteStream {
         .step_by(chunk.max(1))
         .map(|at| Ok(data.slice(at..(at + chunk).min(data.len()))))
         .collect();
-    Box::pin(futures_util::stream::iter(chunks))
+    // `unfold` panics when polled after its end, as the API's body stream
+    // does: stores must not read past the end.
+    Box::pin(futures_util::stream::unfold(
+        chunks.into_iter(),
+        |mut chunks| async move { chunks.next().map(|c| (c, chunks)) },
+    ))
 }
 
 async fn read_all(mut s: ByteStream) -> Vec<u8> {

@@ -16,6 +16,8 @@ struct Fixture {
     /// Where the server keeps its files, when it cannot list multipart
     /// uploads (s3s-fs): leftover parts are looked for there.
     data_dir: Option<PathBuf>,
+    /// Leftovers already there (of an earlier, crashed run): not ours.
+    before: Vec<String>,
     /// The tests run one at a time: leftovers in the server's folder
     /// cannot be told apart by bucket.
     _turn: MutexGuard<'static, ()>,
@@ -37,18 +39,24 @@ impl StoreUnderTest for Fixture {
                     names.push(format!("multipart upload {upload_id} of {key}"));
                 }
             }
-            (Err(_), Some(dir)) => {
-                for entry in std::fs::read_dir(dir).unwrap() {
-                    let name = entry.unwrap().file_name().to_string_lossy().into_owned();
-                    if name.starts_with(".upload") {
-                        names.push(name);
-                    }
-                }
-            }
+            (Err(_), Some(dir)) => names.extend(
+                upload_files(dir)
+                    .into_iter()
+                    .filter(|n| !self.before.contains(n)),
+            ),
             (Err(e), None) => panic!("cannot list multipart uploads: {e}"),
         }
         names
     }
+}
+
+/// s3s-fs's files of multipart uploads in progress.
+fn upload_files(dir: &std::path::Path) -> Vec<String> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|name| name.starts_with(".upload"))
+        .collect()
 }
 
 async fn fixture() -> Option<Fixture> {
@@ -77,9 +85,11 @@ async fn fixture() -> Option<Fixture> {
         .unwrap()
         .with_stale_after(std::time::Duration::ZERO);
     store.prepare().await.unwrap();
+    let data_dir = std::env::var_os("GLINT_TEST_S3_DATA_DIR").map(PathBuf::from);
     Some(Fixture {
         store,
-        data_dir: std::env::var_os("GLINT_TEST_S3_DATA_DIR").map(PathBuf::from),
+        before: data_dir.as_deref().map(upload_files).unwrap_or_default(),
+        data_dir,
         _turn: turn,
     })
 }

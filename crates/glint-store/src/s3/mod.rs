@@ -194,7 +194,7 @@ impl S3Store {
     }
 
     /// Multipart upload of `first` and the rest of `data`.
-    async fn put_multipart(&self, key: &str, first: Bytes, data: &mut ByteStream) -> Result<u64> {
+    async fn put_multipart(&self, key: &str, first: Bytes, data: &mut Parts) -> Result<u64> {
         let bucket = &self.settings.bucket;
         let mut req = S3Request::new(Method::POST, bucket, Some(key));
         req.query = &[("uploads", "")];
@@ -229,9 +229,27 @@ impl S3Store {
         key: &str,
         upload_id: &str,
         first: Bytes,
-        data: &mut ByteStream,
+        data: &mut Parts,
     ) -> Result<(u64, Vec<String>)> {
         let mut in_flight: JoinSet<Result<(u32, String)>> = JoinSet::new();
+        let result = self
+            .send_parts(key, upload_id, first, data, &mut in_flight)
+            .await;
+        if result.is_err() {
+            // Parts still on their way would land after the abort.
+            while in_flight.join_next().await.is_some() {}
+        }
+        result
+    }
+
+    async fn send_parts(
+        &self,
+        key: &str,
+        upload_id: &str,
+        first: Bytes,
+        data: &mut Parts,
+        in_flight: &mut JoinSet<Result<(u32, String)>>,
+    ) -> Result<(u64, Vec<String>)> {
         let mut etags: Vec<String> = Vec::new();
         let mut size = first.len() as u64;
         let mut part_number = 1u32;
@@ -241,7 +259,7 @@ impl S3Store {
                 Some(part) => part,
                 None => {
                     let want = self.part_size(part_number);
-                    let part = read_up_to(data, want).await?;
+                    let part = data.next(want).await?;
                     if part.is_empty() {
                         break;
                     }
@@ -410,7 +428,12 @@ impl Drop for AbortGuard {
                 std::mem::take(&mut self.upload_id),
             );
             if let Ok(handle) = tokio::runtime::Handle::try_current() {
-                handle.spawn(async move { abort_upload(&client, &bucket, &key, &id).await });
+                handle.spawn(async move {
+                    abort_upload(&client, &bucket, &key, &id).await;
+                    // A part that was on its way may still land: abort again.
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                    abort_upload(&client, &bucket, &key, &id).await;
+                });
             }
         }
     }
@@ -444,27 +467,30 @@ fn record(
     Ok(())
 }
 
-/// Reads from `data` until `want` bytes or its end; a stream error is the
-/// client's (400).
-async fn read_up_to(data: &mut ByteStream, want: usize) -> Result<Bytes> {
-    let mut buf = BytesMut::new();
-    while buf.len() < want {
-        match data.next().await {
-            None => break,
-            Some(Ok(chunk)) => {
-                if buf.is_empty() && chunk.len() >= want {
-                    // Rare: a chunk as big as a part; keep the remainder for later.
-                    buf.extend_from_slice(&chunk);
-                    break;
+/// The upload's input, cut into parts.
+struct Parts {
+    data: ByteStream,
+    /// The input ended: it must not be polled again.
+    ended: bool,
+}
+
+impl Parts {
+    /// Reads until `want` bytes or the input's end (then empty); an input
+    /// error is the client's (400).
+    async fn next(&mut self, want: usize) -> Result<Bytes> {
+        let mut buf = BytesMut::new();
+        while buf.len() < want && !self.ended {
+            match self.data.next().await {
+                None => self.ended = true,
+                Some(Ok(chunk)) => buf.extend_from_slice(&chunk),
+                Some(Err(e)) => {
+                    self.ended = true;
+                    return Err(Error::invalid(format!("image data could not be read: {e}")));
                 }
-                buf.extend_from_slice(&chunk);
-            }
-            Some(Err(e)) => {
-                return Err(Error::invalid(format!("image data could not be read: {e}")));
             }
         }
+        Ok(buf.freeze())
     }
-    Ok(buf.freeze())
 }
 
 /// Virtual-host style for AWS endpoints with DNS-friendly buckets; path
@@ -527,14 +553,14 @@ impl Store for S3Store {
         }
     }
 
-    async fn add(&self, image_id: &str, mut data: ByteStream) -> Result<StoredObject> {
+    async fn add(&self, image_id: &str, data: ByteStream) -> Result<StoredObject> {
         if image_id.is_empty() || image_id.contains(['/', '\\']) || image_id.starts_with('.') {
             return Err(Error::invalid(format!("invalid image id {image_id}")));
         }
         let chunk = usize::try_from(self.settings.large_object_chunk_size).unwrap_or(usize::MAX);
-        let first = read_up_to(&mut data, chunk).await?;
-        let size = if (first.len() as u64) < self.settings.large_object_size && first.len() < chunk
-        {
+        let mut data = Parts { data, ended: false };
+        let first = data.next(chunk).await?;
+        let size = if data.ended && (first.len() as u64) < self.settings.large_object_size {
             let size = first.len() as u64;
             self.put_object(image_id, first).await?;
             size
