@@ -52,6 +52,11 @@ pub enum Action {
     DeleteMetadefTags,
     AddMetadefResourceTypeAssociation,
     RemoveMetadefResourceTypeAssociation,
+    CopyImage,
+    GetTask,
+    GetTasks,
+    AddTask,
+    TasksApiAccess,
 }
 
 impl Action {
@@ -97,6 +102,11 @@ impl Action {
             Action::RemoveMetadefResourceTypeAssociation => {
                 "remove_metadef_resource_type_association"
             }
+            Action::CopyImage => "copy_image",
+            Action::GetTask => "get_task",
+            Action::GetTasks => "get_tasks",
+            Action::AddTask => "add_task",
+            Action::TasksApiAccess => "tasks_api_access",
         }
     }
 }
