@@ -1,6 +1,6 @@
 """Three Glint nodes on one PostgreSQL database and one S3 bucket.
 
-Driven concurrently with openstacksdk: images created, uploaded and
+Driven concurrently with openstacksdk and python-glanceclient: images created, uploaded and
 downloaded through different nodes; concurrent property and tag updates to
 one image from all nodes; then every image's state and bytes are checked,
 and the nodes' logs must show no 5xx. Finally a node is killed (SIGKILL)
@@ -21,6 +21,7 @@ import tempfile
 import time
 import uuid
 
+import glanceclient
 import openstack
 
 BIN = os.environ["GLINT_BIN"]
@@ -185,8 +186,12 @@ def run(nodes):
         return k, "conflict"
 
     def add_tag(k):
-        conn = nodes[k % 3].sdk()
-        conn.image.add_tag(target, "tag-%d" % k)
+        node = nodes[k % 3]
+        if k % 2:
+            glance = glanceclient.Client("2", endpoint=node.url, token="x")
+            glance.image_tags.update(target, "tag-%d" % k)
+        else:
+            node.sdk().image.add_tag(target, "tag-%d" % k)
         return k
 
     with cf.ThreadPoolExecutor(12) as pool:
