@@ -20,7 +20,8 @@ if [ ! -x "$venv/bin/python" ]; then
     # The client suite's runner makes the venv; run nothing else of it.
     bash "$root/tests/clients/run.sh" --collect-only -q >/dev/null
 fi
-eval "$(bash "$root/tests/s3/s3.sh")"
+s3_env="$(bash "$root/tests/s3/s3.sh")"
+eval "$s3_env"
 
 db="glint_multinode_$$_$(date +%s)"
 psql "$pg" -qc "CREATE DATABASE $db"
