@@ -62,6 +62,14 @@ class Source(http.server.BaseHTTPRequestHandler):
         except (BrokenPipeError, ConnectionResetError):
             pass
 
+    def do_HEAD(self):
+        if self.path != "/disk.raw":
+            self.send_error(404)
+            return
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(DATA)))
+        self.end_headers()
+
     def log_message(self, *args):
         pass
 
@@ -79,6 +87,7 @@ def import_conf(data):
     return (
         "[DEFAULT]\n"
         "enabled_backends = fast:file, slow:file\n"
+        "show_multiple_locations = true\n"
         "[glance_store]\n"
         "default_backend = fast\n"
         "[fast]\n"
@@ -384,3 +393,72 @@ def test_conversion_refuses_mismatched_and_backed_images(converting, tmp_path):
     assert image["status"] == "queued", image
     [task] = tasks_of(converting, image["id"])
     assert "backing" in task["message"], task
+
+
+def test_locations_api_and_the_http_store(multi, source):
+    image = api(multi, "POST", "/v2/images", json={
+        "name": unique("loc"), "disk_format": "raw", "container_format": "bare"}).json()
+    path = f"/v2/images/{image['id']}/locations"
+    r = api(multi, "POST", path, json={"url": "file:///etc/passwd"})
+    assert r.status_code == 400, r.text
+    r = api(multi, "POST", path, json={"url": f"{source}/disk.raw", "validation_data": {
+        "os_hash_algo": "sha512", "os_hash_value": hashlib.sha512(DATA).hexdigest()}})
+    assert r.status_code == 202, r.text
+    shown = api(multi, "GET", f"/v2/images/{image['id']}").json()
+    assert shown["status"] == "active" and shown["size"] == len(DATA)
+    assert shown["os_hash_value"] == hashlib.sha512(DATA).hexdigest()
+    assert downloaded(multi, image["id"]) == MD5
+    # Once active, no more locations through this API.
+    r = api(multi, "POST", path, json={"url": f"{source}/disk.raw"})
+    assert r.status_code == 409, r.text
+    # Only services list locations.
+    assert api(multi, "GET", path, headers={"X-Roles": "member,reader"}).status_code == 403
+    listed = api(multi, "GET", path, headers={"X-Roles": "service"}).json()
+    assert [loc["url"] for loc in listed] == [f"{source}/disk.raw"]
+
+
+def test_store_details_and_deleting_a_copy(multi, source):
+    detail = api(multi, "GET", "/v2/info/stores/detail").json()["stores"]
+    assert [(s["id"], s["type"], s.get("default")) for s in detail] == [
+        ("fast", "file", True), ("slow", "file", None)]
+    r = api(multi, "GET", "/v2/info/stores/detail", headers={"X-Roles": "member,reader"})
+    assert r.status_code == 403, r.text
+
+    image = api(multi, "POST", "/v2/images", json={
+        "name": unique("two"), "disk_format": "raw", "container_format": "bare"}).json()
+    api(multi, "POST", f"/v2/images/{image['id']}/import", json={
+        "method": {"name": "web-download", "uri": f"{source}/disk.raw"},
+        "all_stores": True})
+    deadline = time.monotonic() + 30
+    while wait_for(multi, image["id"], {"active"})["stores"] != "fast,slow":
+        assert time.monotonic() < deadline
+        time.sleep(0.2)
+    assert api(multi, "DELETE", f"/v2/stores/nowhere/{image['id']}").status_code == 404
+    assert api(multi, "DELETE", f"/v2/stores/slow/{image['id']}").status_code == 204
+    shown = api(multi, "GET", f"/v2/images/{image['id']}").json()
+    assert shown["stores"] == "fast"
+    assert api(multi, "DELETE", f"/v2/stores/slow/{image['id']}").status_code == 404
+    assert api(multi, "DELETE", f"/v2/stores/fast/{image['id']}").status_code == 409
+    assert downloaded(multi, image["id"]) == MD5
+
+
+def test_locations_through_patch_with_the_glance_cli(multi, source, tmp_path):
+    glance = cli(multi)
+    image = table(glance.run("image-create", "--name", unique("patched"),
+                             "--disk-format", "raw", "--container-format", "bare").stdout)
+    glance.run("location-add", image["id"], "--url", f"{source}/disk.raw")
+    shown = api(multi, "GET", f"/v2/images/{image['id']}").json()
+    assert shown["status"] == "active" and shown["size"] == len(DATA)
+    assert [loc["url"] for loc in shown["locations"]] == [f"{source}/disk.raw"]
+    assert downloaded(multi, image["id"]) == MD5
+    # The last location cannot go; file:// never comes in.
+    assert "last location" in glance.fail("location-delete", image["id"],
+                                          "--url", f"{source}/disk.raw")
+    out = glance.fail("location-add", image["id"], "--url", "file:///etc/passwd")
+    assert "Invalid location" in out, out
+    # A second copy, then the first removed.
+    glance.run("location-add", image["id"], "--url", f"{source}/slow.raw")
+    glance.run("location-delete", image["id"], "--url", f"{source}/disk.raw")
+    shown = api(multi, "GET", f"/v2/images/{image['id']}").json()
+    assert [loc["url"] for loc in shown["locations"]] == [f"{source}/slow.raw"]
+    assert downloaded(multi, image["id"]) == MD5

@@ -11,8 +11,8 @@ use tower::Layer;
 use crate::error::{self, error_response};
 use crate::state::AppState;
 use crate::v2::{
-    image_actions, image_data, images, import, info, members, metadef_contents as md, metadefs,
-    schemas, tags, tasks,
+    image_actions, image_data, images, import, info, locations, members, metadef_contents as md,
+    metadefs, schemas, tags, tasks,
 };
 use crate::{auth, request_id, versions};
 
@@ -49,6 +49,16 @@ fn routes() -> Router<AppState> {
         .route("/v2/info/import", get(import::methods))
         .route("/v2/tasks", get(tasks::list).post(tasks::create))
         .route("/v2/tasks/{task_id}", get(tasks::show))
+        // Locations and stores
+        .route(
+            "/v2/images/{image_id}/locations",
+            get(locations::list).post(locations::add),
+        )
+        .route(
+            "/v2/stores/{store_id}/{image_id}",
+            axum::routing::delete(locations::delete_from_store),
+        )
+        .route("/v2/info/stores/detail", get(info::stores_detail))
         // Tags
         .route(
             "/v2/images/{image_id}/tags/{tag}",

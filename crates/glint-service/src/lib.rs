@@ -8,6 +8,8 @@ pub mod image_patch;
 mod image_values;
 pub mod images;
 pub mod import;
+mod location_patch;
+pub mod locations;
 pub mod members;
 pub mod metadef_document;
 pub mod metadef_edits;

@@ -57,6 +57,11 @@ pub enum Action {
     GetTasks,
     AddTask,
     TasksApiAccess,
+    StoresInfoDetail,
+    DeleteImageLocation,
+    AddImageLocation,
+    FetchImageLocation,
+    SetImageLocation,
 }
 
 impl Action {
@@ -107,6 +112,11 @@ impl Action {
             Action::GetTasks => "get_tasks",
             Action::AddTask => "add_task",
             Action::TasksApiAccess => "tasks_api_access",
+            Action::StoresInfoDetail => "stores_info_detail",
+            Action::DeleteImageLocation => "delete_image_location",
+            Action::AddImageLocation => "add_image_location",
+            Action::FetchImageLocation => "fetch_image_location",
+            Action::SetImageLocation => "set_image_location",
         }
     }
 }

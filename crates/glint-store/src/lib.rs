@@ -9,6 +9,7 @@
 
 pub mod conformance;
 mod filesystem;
+mod http;
 mod registry;
 pub mod s3;
 mod stream;
@@ -22,6 +23,7 @@ use futures_util::Stream;
 use glint_domain::Result;
 
 pub use filesystem::FilesystemStore;
+pub use http::{is_http_location, HttpStore};
 pub use registry::{StoreInfo, Stores};
 pub use s3::{S3Settings, S3Store};
 pub use stream::{channel_stream, CHUNK_SIZE};

@@ -7,6 +7,7 @@ pub mod images;
 pub mod import;
 pub mod info;
 pub mod list_params;
+pub mod locations;
 pub mod members;
 pub mod metadef_contents;
 pub mod metadefs;

@@ -274,14 +274,7 @@ impl ImportService {
         let config = &self.images.config;
         uri_filter::check(uri, &config.import.uri_filter)?;
         let image = self.images.create(ctx, properties).await?;
-        let req = ImportRequest {
-            method: ImportMethod::WebDownload {
-                uri: uri.to_string(),
-            },
-            stores: None,
-            all_stores: false,
-            all_stores_must_succeed: true,
-        };
+        let req = ImportRequest::web_download(uri);
         let stores = vec![self.images.stores.default_store().id.clone()];
         self.begin(ctx, &image, &req, &stores, "import", input.clone())
             .await
@@ -418,10 +411,20 @@ impl ImportService {
                     image.id
                 )))
             }
-            Ok(_) | Err(Error::NotFound(_)) => {
+            Ok(task) => {
                 tracing::warn!(image_id = %image.id, task_id = %holder, "breaking a stale import lock");
+                if !task.status.is_final() {
+                    // Its worker is gone: the task ends here, not in a sweep.
+                    runner::fail_unstarted(
+                        &self.images,
+                        &task,
+                        "Its import lock was broken by a newer import after its worker stopped",
+                    )
+                    .await;
+                }
                 Ok(())
             }
+            Err(Error::NotFound(_)) => Ok(()),
             Err(e) => Err(e),
         }
     }

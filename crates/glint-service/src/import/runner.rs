@@ -205,6 +205,16 @@ impl ImportRunner {
         let Some(claim) = self.claim(&task).await else {
             return;
         };
+        if !self.holds_lock(&claim.current()).await {
+            // Another import broke this task's stale lock: the image and
+            // the staged data are that import's now.
+            self.fail_alone(
+                &claim,
+                "The image's import lock was taken by another import",
+            )
+            .await;
+            return;
+        }
         let heartbeat = self.spawn_heartbeat(claim.clone());
         let outcome = self.execute(&claim).await;
         heartbeat.abort();
@@ -213,6 +223,32 @@ impl ImportRunner {
             return;
         }
         self.finish(&claim, outcome).await;
+    }
+
+    /// Whether the task's image still names it as its import.
+    async fn holds_lock(&self, task: &Task) -> bool {
+        let Some(image_id) = &task.image_id else {
+            return false;
+        };
+        match self.images.repo.image_get(image_id, false).await {
+            Ok(image) => image.properties.get(IMPORT_TASK) == Some(&task.id),
+            // A deleted image: finishing cleans the staging area up.
+            Err(Error::NotFound(_)) => true,
+            Err(_) => false,
+        }
+    }
+
+    /// Fails the task without touching its image or the staging area.
+    async fn fail_alone(&self, claim: &Claim, why: &str) {
+        let task = claim.current();
+        let mut update = TaskUpdate::of(&task, time::now());
+        update.from_updated_at = Some(task.updated_at);
+        update.status = TaskStatus::Failure;
+        update.message = why.to_string();
+        update.expires_at = Some(expiry(&self.images));
+        if let Err(e) = self.images.repo.task_update(&update).await {
+            tracing::warn!(task_id = %task.id, error = %e, "could not fail the task");
+        }
     }
 
     /// pending → processing, or a stale processing task taken over; `None`
@@ -229,10 +265,12 @@ impl ImportRunner {
                     task: Arc::new(Mutex::new(task.clone())),
                     lost: Arc::new(AtomicBool::new(false)),
                 };
-                let failed = Err(Error::internal(
-                    "The import was interrupted twice by its worker stopping",
-                ));
-                self.finish(&claim, failed).await;
+                let why = "The import was interrupted twice by its worker stopping";
+                if self.holds_lock(task).await {
+                    self.finish(&claim, Err(Error::internal(why))).await;
+                } else {
+                    self.fail_alone(&claim, why).await;
+                }
                 return None;
             }
             update.message = RESUMED.into();
@@ -674,14 +712,7 @@ fn read_input(task: &Task) -> Result<(String, ImportRequest, Vec<String>)> {
     let bad = || Error::internal(format!("import task {} has an unreadable input", task.id));
     if let Some(uri) = task.input.get("import_from").and_then(Value::as_str) {
         let image_id = task.image_id.clone().ok_or_else(bad)?;
-        let req = ImportRequest {
-            method: ImportMethod::WebDownload {
-                uri: uri.to_string(),
-            },
-            stores: None,
-            all_stores: false,
-            all_stores_must_succeed: true,
-        };
+        let req = ImportRequest::web_download(uri);
         // No stores named: the default store.
         return Ok((image_id, req, Vec::new()));
     }
