@@ -115,18 +115,18 @@ def snapshot(api):
             got = api.json("GET", f"/v2/images?limit=1000&{filt}", viewer)
             out[f"{viewer} list {filt}"] = sorted(i["id"] for i in got["images"])
         for image in images:
-            iid = image["id"]
+            iid = f'{image["name"]} {image["id"]}'
             out[f"{viewer} image {iid} (listed)"] = image
-            out[f"{viewer} image {iid}"] = api.json("GET", f"/v2/images/{iid}", viewer)
+            out[f"{viewer} image {iid}"] = api.json("GET", f"/v2/images/{image['id']}", viewer)
             if image["status"] == "active":
-                r = api.call("GET", f"/v2/images/{iid}/file", viewer)
+                r = api.call("GET", f"/v2/images/{image['id']}/file", viewer)
                 out[f"{viewer} image {iid} data"] = {
                     "status": r.status_code,
                     "md5": hashlib.md5(r.content).hexdigest(),
                     "size": len(r.content),
                     "Content-MD5": r.headers.get("Content-MD5"),
                 }
-            r = api.call("GET", f"/v2/images/{iid}/members", viewer)
+            r = api.call("GET", f"/v2/images/{image['id']}/members", viewer)
             members = r.json().get("members", []) if r.status_code == 200 else None
             out[f"{viewer} image {iid} members"] = {
                 "status": r.status_code,

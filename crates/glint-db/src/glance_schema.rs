@@ -57,6 +57,22 @@ pub fn check_adoptable(revisions: &[String]) -> Result<()> {
     )))
 }
 
+/// `metadef_objects.required` as Glance writes it: the property names
+/// joined by commas, NULL for none.
+pub fn required_to_column(required: &[String]) -> Option<String> {
+    (!required.is_empty()).then(|| required.join(","))
+}
+
+/// `metadef_objects.required` as Glance writes it, or as a JSON array (what
+/// Glint wrote before it wrote Glance's form).
+pub fn required_from_column(column: Option<&str>) -> Vec<String> {
+    match column.map(str::trim) {
+        None | Some("") => Vec::new(),
+        Some(text) if text.starts_with('[') => serde_json::from_str(text).unwrap_or_default(),
+        Some(text) => text.split(',').map(str::to_string).collect(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -81,6 +97,17 @@ mod tests {
             assert!(sql.contains("CREATE TABLE alembic_version"), "{engine}");
             assert!(sql.contains(&row), "{engine}");
         }
+    }
+
+    #[test]
+    fn required_properties_are_comma_joined_as_glance_writes_them() {
+        let both = vec!["a".to_string(), "b".to_string()];
+        assert_eq!(required_to_column(&both).as_deref(), Some("a,b"));
+        assert_eq!(required_to_column(&[]), None);
+        assert_eq!(required_from_column(Some("a,b")), both);
+        assert_eq!(required_from_column(Some(r#"["a","b"]"#)), both);
+        assert!(required_from_column(None).is_empty());
+        assert!(required_from_column(Some("[]")).is_empty());
     }
 
     #[test]
