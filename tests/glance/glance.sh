@@ -17,7 +17,9 @@
 #     tests run it); default (new) policies;
 #   - [database] connection = DB_URL (e.g. mysql+pymysql://root@127.0.0.1/db);
 #   - one file store (`file`) whose filesystem_store_datadir is DATA_DIR;
-#   - logs in STATE_DIR/glance-api.log and STATE_DIR/server.log.
+#   - logs in STATE_DIR/glance-api.log and STATE_DIR/server.log;
+#   - GLANCE_SHOW_MULTIPLE_LOCATIONS=true shows (and lets members set)
+#     image locations.
 # Sourcing the script (`. tests/glance/glance.sh`) defines glance_start,
 # glance_stop and glance_manage without running anything.
 set -euo pipefail
@@ -80,7 +82,7 @@ log_file = $st/glance-api.log
 worker_self_reference_url = $url
 image_cache_dir = $st/cache
 show_image_direct_url = false
-show_multiple_locations = false
+show_multiple_locations = ${GLANCE_SHOW_MULTIPLE_LOCATIONS:-false}
 
 [database]
 connection = $db

@@ -335,6 +335,7 @@ class Glint:
         conf.write_text(
             "[DEFAULT]\nbind_host = 127.0.0.1\n"
             f"bind_port = {port}\ndata_dir = {self.state}/data\n"
+            "show_multiple_locations = true\n"
             f"[database]\nconnection = {self.db_url}\n"
             f"[glance_store]\nfilesystem_store_datadir = {self.data}\n")
         return conf
@@ -427,6 +428,7 @@ def one_way(work, made_by):
 
 def main():
     work = sys.argv[1]
+    os.environ["GLANCE_SHOW_MULTIPLE_LOCATIONS"] = "true"
     t0 = time.monotonic()
     for made_by in ("glance", "glint"):
         one_way(work, made_by)
