@@ -81,6 +81,7 @@ use_stderr = false
 log_file = $st/glance-api.log
 worker_self_reference_url = $url
 image_cache_dir = $st/cache
+node_staging_uri = file://$st/staging
 show_image_direct_url = false
 show_multiple_locations = ${GLANCE_SHOW_MULTIPLE_LOCATIONS:-false}
 
