@@ -27,5 +27,10 @@ trap 'for s in "$work"/*/glance; do glance_stop "$s" 2>/dev/null || true; done' 
 t1=$SECONDS
 status=0
 "$GLANCE_VENV/bin/python" "$here/glance_db.py" "$work" || status=$?
-echo "glance_db.sh: test ran in $((SECONDS - t1)) s (logs in $work)"
+if [ "$status" = 0 ]; then
+    rm -rf "$work"
+    echo "glance_db.sh: test ran in $((SECONDS - t1)) s"
+else
+    echo "glance_db.sh: test ran in $((SECONDS - t1)) s (logs in $work)"
+fi
 exit $status
