@@ -8,6 +8,7 @@
 
 pub mod conformance;
 mod connection_url;
+pub mod glance_schema;
 // postgres and mysql compile the same files from src/server/, each with
 // its own engine types (see postgres.rs).
 #[allow(clippy::duplicate_mod)]

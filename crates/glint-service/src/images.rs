@@ -137,6 +137,7 @@ impl ImageService {
             .authorize(ctx, Action::GetImage, &Target::image(ctx, &image))
             .map_err(|_| Error::image_not_found(id))?;
         self.policy.hide_unreadable(ctx, &mut image);
+        hide_locations_if_deactivated(ctx, &mut image);
         Ok(image)
     }
 
@@ -167,6 +168,7 @@ impl ImageService {
             })
             .map(|mut image| {
                 self.policy.hide_unreadable(ctx, &mut image);
+                hide_locations_if_deactivated(ctx, &mut image);
                 image
             })
             .collect())
@@ -286,6 +288,7 @@ impl ImageService {
             updated = self.repo.image_get(id, false).await?;
         }
         self.policy.hide_unreadable(ctx, &mut updated);
+        hide_locations_if_deactivated(ctx, &mut updated);
         Ok(updated)
     }
 
@@ -461,5 +464,13 @@ impl ImageService {
             )));
         }
         Ok(())
+    }
+}
+
+/// As Glance: only an admin sees where a deactivated image's data lives
+/// (its locations, direct_url and stores), until it is reactivated.
+fn hide_locations_if_deactivated(ctx: &RequestContext, image: &mut Image) {
+    if image.status == ImageStatus::Deactivated && !ctx.is_admin {
+        image.locations.clear();
     }
 }

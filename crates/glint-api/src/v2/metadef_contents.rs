@@ -185,7 +185,8 @@ pub async fn delete_object(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// `GET …/tags` — `{"tags": […]}`.
+/// `GET …/tags` — `{"tags": [{"name": …}, …]}`: names only, as Glance lists
+/// them (one tag's GET has its timestamps).
 pub async fn list_tags(
     State(state): State<AppState>,
     Caller(ctx): Caller,
@@ -193,7 +194,7 @@ pub async fn list_tags(
 ) -> ApiResult<Json<Value>> {
     let tags = state.services.metadefs.tags(&ctx, &ns).await?;
     Ok(Json(
-        json!({"tags": tags.iter().map(tag_json).collect::<Vec<_>>()}),
+        json!({"tags": tags.iter().map(|t| json!({"name": t.name})).collect::<Vec<_>>()}),
     ))
 }
 

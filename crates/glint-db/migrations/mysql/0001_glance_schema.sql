@@ -5,7 +5,10 @@
 -- timestamps are DATETIME(6), not DATETIME, so that they keep the
 -- microseconds Glint's compare-and-swap on metadef namespaces relies on;
 -- and the character set is utf8mb4, not utf8 (utf8mb3), so that any Unicode
--- name or property fits. Glint's own indexes are in 0002.
+-- name or property fits. Smaller ones, also harmless to Glance (checked
+-- against `SHOW CREATE TABLE` after Glance 33's db sync on MariaDB 10.11):
+-- no CHECK (col IN (0, 1)) on BOOLEAN columns, and min_disk/min_ram
+-- default to 0. Glint's own indexes are in 0002.
 CREATE TABLE images (
     id VARCHAR(36) NOT NULL PRIMARY KEY,
     name VARCHAR(255),
@@ -188,3 +191,31 @@ CREATE TABLE metadef_tags (
     CONSTRAINT uq_metadef_tags_namespace_id_name UNIQUE (namespace_id, name)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
 CREATE INDEX ix_metadef_tags_name ON metadef_tags (name);
+
+-- Glance's image-cache tables (its centralized_db cache driver), unused by
+-- Glint but part of the schema Glance expects at its head revision.
+CREATE TABLE node_reference (
+    node_reference_id BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY,
+    node_reference_url VARCHAR(255) NOT NULL,
+    CONSTRAINT uq_node_reference_node_reference_url UNIQUE (node_reference_url)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
+
+CREATE TABLE cached_images (
+    id BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY,
+    image_id VARCHAR(36) NOT NULL,
+    last_accessed DATETIME(6) NOT NULL,
+    last_modified DATETIME(6) NOT NULL,
+    size BIGINT NOT NULL,
+    hits INTEGER NOT NULL,
+    checksum VARCHAR(32),
+    node_reference_id BIGINT NOT NULL REFERENCES node_reference (node_reference_id),
+    CONSTRAINT ix_cached_images_image_id_node_reference_id UNIQUE (image_id, node_reference_id)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
+
+-- Glance's record of its schema: `glance-manage db sync` and Glance's API
+-- see this database as up to date (glint_db::glance_schema).
+CREATE TABLE alembic_version (
+    version_num VARCHAR(32) NOT NULL,
+    CONSTRAINT alembic_version_pkc PRIMARY KEY (version_num)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
+INSERT INTO alembic_version (version_num) VALUES ('2024_1_contract01');

@@ -187,3 +187,31 @@ CREATE TABLE metadef_tags (
     CONSTRAINT uq_metadef_tags_namespace_id_name UNIQUE (namespace_id, name)
 );
 CREATE INDEX ix_metadef_tags_name ON metadef_tags (name);
+
+-- Glance's image-cache tables (its centralized_db cache driver), unused by
+-- Glint but part of the schema Glance expects at its head revision.
+CREATE TABLE node_reference (
+    node_reference_id INTEGER NOT NULL PRIMARY KEY AUTOINCREMENT,
+    node_reference_url VARCHAR(255) NOT NULL,
+    CONSTRAINT uq_node_reference_node_reference_url UNIQUE (node_reference_url)
+);
+
+CREATE TABLE cached_images (
+    id INTEGER NOT NULL PRIMARY KEY AUTOINCREMENT,
+    image_id VARCHAR(36) NOT NULL,
+    last_accessed DATETIME NOT NULL,
+    last_modified DATETIME NOT NULL,
+    size BIGINT NOT NULL,
+    hits INTEGER NOT NULL,
+    checksum VARCHAR(32),
+    node_reference_id INTEGER NOT NULL REFERENCES node_reference (node_reference_id),
+    CONSTRAINT ix_cached_images_image_id_node_reference_id UNIQUE (image_id, node_reference_id)
+);
+
+-- Glance's record of its schema: `glance-manage db sync` and Glance's API
+-- see this database as up to date (glint_db::glance_schema).
+CREATE TABLE alembic_version (
+    version_num VARCHAR(32) NOT NULL,
+    CONSTRAINT alembic_version_pkc PRIMARY KEY (version_num)
+);
+INSERT INTO alembic_version (version_num) VALUES ('2024_1_contract01');

@@ -196,9 +196,19 @@ fn push_visibility(q: &mut QueryBuilder<'_, Db>, query: &ImageListQuery) {
     let viewer = &query.viewer;
     let visibility = query.filters.visibility;
     if viewer.is_admin {
-        if let Some(VisibilityFilter::Only(v)) = visibility {
-            q.push(" AND images.visibility = ");
-            push_visibility_bind(q, v);
+        match visibility {
+            Some(VisibilityFilter::Only(v)) => {
+                q.push(" AND images.visibility = ");
+                push_visibility_bind(q, v);
+            }
+            Some(VisibilityFilter::All) => {}
+            // As Glance: without a visibility, an admin's list holds only
+            // the community images of the admin's own project.
+            None => {
+                q.push(" AND (images.visibility <> 'community' OR images.owner = ");
+                q.push_bind(viewer.project_id.clone());
+                q.push(")");
+            }
         }
         return;
     }

@@ -1,9 +1,10 @@
 //! Schema migrations, embedded in the binary and applied in order under a
 //! server-wide lock, so that API nodes starting together migrate once.
 //!
-//! Migration 1 is Glance's schema. A database Glance made (it has an
-//! `images` table but no `glint_schema_version`) is adopted: migration 1
-//! is recorded as applied and only Glint's later ones run.
+//! Migration 1 is Glance's schema. A database Glance made (its
+//! `alembic_version` at a revision Glint can serve, and no
+//! `glint_schema_version`) is adopted: migration 1 is recorded as applied
+//! and only Glint's later ones run (see [`crate::glance_schema`]).
 
 use glint_domain::Result;
 use sqlx::{Acquire, Pool};
@@ -37,10 +38,16 @@ async fn migrate(conn: &mut sqlx::pool::PoolConnection<Db>) -> Result<()> {
         .await
         .map_err(db_error)?;
     let mut current = dialect::get_i64(&row, "version")?;
-    if current == 0 && glance_made(conn).await? {
-        record(conn, 1).await?;
-        tracing::info!("adopted a database made by Glance (its schema is migration 1)");
-        current = 1;
+    if current == 0 {
+        if let Some(revisions) = glance_revisions(conn).await? {
+            crate::glance_schema::check_adoptable(&revisions)?;
+            record(conn, 1).await?;
+            tracing::info!(
+                revision = revisions.join(","),
+                "adopted a database made by Glance (its schema is migration 1)"
+            );
+            current = 1;
+        }
     }
     for (version, text) in MIGRATIONS.iter().filter(|(v, _)| *v > current) {
         // PostgreSQL runs a migration and its record atomically; MySQL
@@ -78,15 +85,25 @@ async fn record(conn: &mut sqlx::pool::PoolConnection<Db>, version: i64) -> Resu
     Ok(())
 }
 
-/// Whether the database already holds Glance's `images` table.
-async fn glance_made(conn: &mut sqlx::pool::PoolConnection<Db>) -> Result<bool> {
+/// The rows of Glance's `alembic_version`, when the database has that
+/// table (Glance made it, or Glint's migration 1 did).
+async fn glance_revisions(
+    conn: &mut sqlx::pool::PoolConnection<Db>,
+) -> Result<Option<Vec<String>>> {
     let row = sqlx::query(&format!(
         "SELECT COUNT(*) AS n FROM information_schema.tables \
-         WHERE table_schema = {} AND table_name = 'images'",
+         WHERE table_schema = {} AND table_name = 'alembic_version'",
         dialect::CURRENT_SCHEMA
     ))
     .fetch_one(&mut **conn)
     .await
     .map_err(db_error)?;
-    Ok(dialect::get_i64(&row, "n")? > 0)
+    if dialect::get_i64(&row, "n")? == 0 {
+        return Ok(None);
+    }
+    let revisions: Vec<String> = sqlx::query_scalar("SELECT version_num FROM alembic_version")
+        .fetch_all(&mut **conn)
+        .await
+        .map_err(db_error)?;
+    Ok(Some(revisions))
 }

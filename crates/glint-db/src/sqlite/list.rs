@@ -187,9 +187,19 @@ fn push_visibility(q: &mut QueryBuilder<'_, Sqlite>, query: &ImageListQuery) {
     let viewer = &query.viewer;
     let visibility = query.filters.visibility;
     if viewer.is_admin {
-        if let Some(VisibilityFilter::Only(v)) = visibility {
-            q.push(" AND images.visibility = ");
-            q.push_bind(v.as_str());
+        match visibility {
+            Some(VisibilityFilter::Only(v)) => {
+                q.push(" AND images.visibility = ");
+                q.push_bind(v.as_str());
+            }
+            Some(VisibilityFilter::All) => {}
+            // As Glance: without a visibility, an admin's list holds only
+            // the community images of the admin's own project.
+            None => {
+                q.push(" AND (images.visibility <> 'community' OR images.owner = ");
+                q.push_bind(viewer.project_id.clone());
+                q.push(")");
+            }
         }
         return;
     }

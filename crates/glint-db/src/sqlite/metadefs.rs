@@ -172,7 +172,7 @@ async fn insert_children(
         .bind(id)
         .bind(&object.name)
         .bind(&object.description)
-        .bind(serde_json::to_string(&object.required).unwrap_or_else(|_| "[]".into()))
+        .bind(crate::glance_schema::required_to_column(&object.required))
         .bind(Value::Object(object.properties.clone()).to_string())
         .bind(object.created_at.naive_utc())
         .bind(object.updated_at.naive_utc())
@@ -329,9 +329,7 @@ pub(super) async fn get(pool: &SqlitePool, name: &str) -> Result<NamespaceConten
         let schema: String = row.try_get("json_schema").map_err(db_error)?;
         Ok(MetadefObject {
             description: row.try_get("description").map_err(db_error)?,
-            required: required
-                .and_then(|r| serde_json::from_str(&r).ok())
-                .unwrap_or_default(),
+            required: crate::glance_schema::required_from_column(required.as_deref()),
             properties: json_object(&schema, &format!("object {name}"))?,
             name,
             created_at,
