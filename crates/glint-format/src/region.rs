@@ -77,7 +77,8 @@ impl Tail {
     pub(crate) fn take(&mut self, chunk: &[u8]) {
         if chunk.len() >= self.keep {
             self.data.clear();
-            self.data.extend_from_slice(&chunk[chunk.len() - self.keep..]);
+            self.data
+                .extend_from_slice(&chunk[chunk.len() - self.keep..]);
             return;
         }
         self.data.extend_from_slice(chunk);

@@ -121,10 +121,8 @@ pub fn judge(
         detected.format == Format::Gpt
             && policy.gpt_safety_checks_nonfatal.iter().any(|c| c == check)
     };
-    let (fatal, tolerated): (Vec<_>, Vec<_>) = detected
-        .violations
-        .iter()
-        .partition(|v| !nonfatal(v.check));
+    let (fatal, tolerated): (Vec<_>, Vec<_>) =
+        detected.violations.iter().partition(|v| !nonfatal(v.check));
     if !fatal.is_empty() {
         let reasons: Vec<&str> = fatal.iter().map(|v| v.reason.as_str()).collect();
         return Err(Refusal::Unsafe(format!(

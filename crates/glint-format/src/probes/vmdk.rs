@@ -25,7 +25,9 @@ enum Kind {
     /// Not enough bytes yet to tell.
     Unknown,
     /// A sparse-extent header; `broken` when it does not parse.
-    Sparse { broken: Option<&'static str> },
+    Sparse {
+        broken: Option<&'static str>,
+    },
     /// So far all printable text: perhaps a descriptor file.
     Text,
     Not,
