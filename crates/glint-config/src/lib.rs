@@ -130,6 +130,12 @@ pub struct Config {
     /// `[dashboard] image_url_allowed_hosts`: hosts (`host` or
     /// `host:port`) the dashboard may copy image data from; empty: none.
     pub dashboard_url_hosts: Vec<String>,
+    /// `[image_format] require_image_format_match`.
+    pub require_image_format_match: bool,
+    /// `[image_format] gpt_safety_checks_nonfatal`.
+    pub gpt_safety_checks_nonfatal: Vec<String>,
+    /// `[image_format] vmdk_allowed_types`, for image conversion.
+    pub vmdk_allowed_types: Vec<String>,
     /// Warnings produced while loading (unknown options…), for logging.
     pub warnings: Vec<String>,
 }
@@ -288,6 +294,9 @@ impl Config {
                 .map(|h| h.trim().to_ascii_lowercase())
                 .filter(|h| !h.is_empty())
                 .collect(),
+            require_image_format_match: r.bool("image_format", "require_image_format_match")?,
+            gpt_safety_checks_nonfatal: r.list_or_empty("image_format", "gpt_safety_checks_nonfatal")?,
+            vmdk_allowed_types: r.list_or_empty("image_format", "vmdk_allowed_types")?,
             warnings,
         })
     }
@@ -564,6 +573,16 @@ impl Reader<'_> {
                 "invalid value for [{section}] {key}: '{raw}' is not a boolean"
             ))),
         }
+    }
+
+    /// A comma-separated list that may be empty.
+    fn list_or_empty(&self, section: &str, key: &str) -> Result<Vec<String>, ConfigError> {
+        Ok(self
+            .string(section, key)?
+            .split(',')
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty())
+            .collect())
     }
 
     /// A comma-separated list, read from the first section that sets it.

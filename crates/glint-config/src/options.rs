@@ -119,6 +119,24 @@ pub const OPTIONS: &[OptionSpec] = &[
         "",
         "Hosts (host or host:port, comma-separated) the dashboard may copy image\ndata from when an image is created from an http:// URL; empty: none.",
     ),
+    opt(
+        "image_format",
+        "require_image_format_match",
+        "true",
+        "Inspect uploaded bytes and refuse them when they do not match disk_format\n(bare containers only).",
+    ),
+    opt(
+        "image_format",
+        "gpt_safety_checks_nonfatal",
+        "",
+        "GPT/MBR safety checks (e.g. mbr) whose failure only logs a warning.",
+    ),
+    opt(
+        "image_format",
+        "vmdk_allowed_types",
+        "streamOptimized,monolithicSparse",
+        "VMDK createType subformats image conversion accepts (uploads accept only\nthe single-file ones whatever this says).",
+    ),
 ];
 
 /// Sections whose options belong to other libraries' configuration (Keystone

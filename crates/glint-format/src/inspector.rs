@@ -180,6 +180,12 @@ impl Inspector {
 
     /// Ends the stream and reports what it was.
     pub fn finish(self) -> Report {
+        self.report()
+    }
+
+    /// What the bytes fed so far are, as if the stream ended here. Once
+    /// [`Inspector::is_settled`], later bytes change only the sizes.
+    pub fn report(&self) -> Report {
         let mut matches: Vec<Detection> = self
             .probes
             .iter()
