@@ -295,7 +295,8 @@ impl Config {
                 .filter(|h| !h.is_empty())
                 .collect(),
             require_image_format_match: r.bool("image_format", "require_image_format_match")?,
-            gpt_safety_checks_nonfatal: r.list_or_empty("image_format", "gpt_safety_checks_nonfatal")?,
+            gpt_safety_checks_nonfatal: r
+                .list_or_empty("image_format", "gpt_safety_checks_nonfatal")?,
             vmdk_allowed_types: r.list_or_empty("image_format", "vmdk_allowed_types")?,
             warnings,
         })

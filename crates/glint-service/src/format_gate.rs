@@ -122,7 +122,10 @@ pub fn inspecting_stream(input: ByteStream, gate: Option<FormatGate>) -> (ByteSt
             if let Some(Err(refusal)) = gate.as_ref().map(|g| g.verdict(&s.inspector.report())) {
                 let message = refusal.to_string();
                 s.refusal = Some(refusal);
-                return Some((Err(io::Error::new(io::ErrorKind::InvalidData, message)), None));
+                return Some((
+                    Err(io::Error::new(io::ErrorKind::InvalidData, message)),
+                    None,
+                ));
             }
         }
         drop(s);
