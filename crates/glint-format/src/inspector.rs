@@ -213,6 +213,21 @@ pub struct Report {
 }
 
 impl Report {
+    /// Inspects everything `reader` gives (a staged file, say), in 64 KiB
+    /// reads.
+    pub fn read_from(mut reader: impl std::io::Read) -> std::io::Result<Report> {
+        let mut inspector = Inspector::new();
+        let mut buf = vec![0u8; 64 * 1024];
+        loop {
+            match reader.read(&mut buf) {
+                Ok(0) => return Ok(inspector.finish()),
+                Ok(n) => inspector.feed(&buf[..n]),
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
     /// Inspects a whole buffer at once.
     pub fn of(bytes: &[u8]) -> Report {
         let mut inspector = Inspector::new();

@@ -217,3 +217,10 @@ fn inspector_speed() {
         1024.0 / secs
     );
 }
+
+#[test]
+fn a_reader_is_inspected_to_its_end() {
+    let bytes = iso(40);
+    let report = Report::read_from(std::io::Cursor::new(&bytes)).unwrap();
+    assert_eq!(report, inspect(&bytes));
+}
