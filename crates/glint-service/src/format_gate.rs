@@ -133,3 +133,81 @@ pub fn inspecting_stream(input: ByteStream, gate: Option<FormatGate>) -> (ByteSt
     });
     (Box::pin(stream), Inspection { shared, gate })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use bytes::Bytes;
+
+    fn chunks(parts: Vec<Vec<u8>>) -> ByteStream {
+        let items: Vec<io::Result<Bytes>> = parts.into_iter().map(|p| Ok(Bytes::from(p))).collect();
+        Box::pin(futures_util::stream::iter(items))
+    }
+
+    fn gate(disk_format: &str) -> Option<FormatGate> {
+        Some(FormatGate {
+            disk_format: disk_format.into(),
+            policy: FormatPolicy::default(),
+        })
+    }
+
+    fn qcow2_header(backing: bool) -> Vec<u8> {
+        let mut h = vec![0u8; 64 * 1024];
+        h[..4].copy_from_slice(b"QFI\xfb");
+        h[7] = 3;
+        h[24..32].copy_from_slice(&(1u64 << 30).to_be_bytes());
+        if backing {
+            h[15] = 0x80;
+        }
+        h
+    }
+
+    #[tokio::test]
+    async fn bytes_pass_unchanged_and_the_format_gives_the_virtual_size() {
+        let parts = vec![qcow2_header(false), vec![1u8; 5000], vec![2u8; 3]];
+        let all: Vec<u8> = parts.concat();
+        let (mut stream, inspection) = inspecting_stream(chunks(parts), gate("qcow2"));
+        let mut seen = Vec::new();
+        while let Some(chunk) = stream.next().await {
+            seen.extend_from_slice(&chunk.unwrap());
+        }
+        assert_eq!(seen, all);
+        assert_eq!(inspection.report().actual_size, all.len() as u64);
+        assert_eq!(inspection.finish().unwrap(), Some(1 << 30));
+    }
+
+    #[tokio::test]
+    async fn an_unsafe_header_cuts_the_stream() {
+        let parts = vec![qcow2_header(true), vec![0u8; 1 << 20], vec![0u8; 1 << 20]];
+        let (mut stream, inspection) = inspecting_stream(chunks(parts), gate("qcow2"));
+        let mut passed = 0;
+        let mut failed = false;
+        while let Some(chunk) = stream.next().await {
+            match chunk {
+                Ok(c) => passed += c.len(),
+                Err(e) => {
+                    assert_eq!(e.kind(), io::ErrorKind::InvalidData);
+                    failed = true;
+                }
+            }
+        }
+        assert!(failed);
+        assert!(passed < 2 << 20, "{passed}");
+        assert!(inspection.refused_early());
+        match inspection.finish() {
+            Err(Error::UnsupportedMediaType(m)) => assert!(m.contains("backing file"), "{m}"),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn without_a_gate_nothing_is_refused() {
+        let (mut stream, inspection) = inspecting_stream(chunks(vec![qcow2_header(true)]), None);
+        while stream.next().await.is_some() {}
+        assert_eq!(
+            inspection.report().formats(),
+            vec![glint_format::Format::Qcow2]
+        );
+        assert_eq!(inspection.finish().unwrap(), None);
+    }
+}
