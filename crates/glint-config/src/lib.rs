@@ -6,12 +6,14 @@
 //! commented file. Options Glint does not know are warned about, never
 //! fatal; values that cannot be parsed are errors.
 
+mod import;
 mod ini;
 pub mod options;
 
 use std::fmt;
 use std::path::{Path, PathBuf};
 
+pub use import::{ImportConfig, UriFilter, IMPORT_METHODS};
 pub use ini::IniFile;
 use options::{OptionSpec, OPTIONS};
 
@@ -130,6 +132,8 @@ pub struct Config {
     /// `[dashboard] image_url_allowed_hosts`: hosts (`host` or
     /// `host:port`) the dashboard may copy image data from; empty: none.
     pub dashboard_url_hosts: Vec<String>,
+    /// Import methods, staging, web-download filtering, tasks.
+    pub import: ImportConfig,
     /// `[image_format] require_image_format_match`.
     pub require_image_format_match: bool,
     /// `[image_format] gpt_safety_checks_nonfatal`.
@@ -256,6 +260,7 @@ impl Config {
                     r.string("DEFAULT", "user_storage_quota").unwrap_or_default()
                 ))
             })?;
+        let import = import::read(&r, &data_dir)?;
         Ok(Config {
             user_storage_quota,
             delayed_delete: r.bool("DEFAULT", "delayed_delete")?,
@@ -294,6 +299,7 @@ impl Config {
                 .map(|h| h.trim().to_ascii_lowercase())
                 .filter(|h| !h.is_empty())
                 .collect(),
+            import,
             require_image_format_match: r.bool("image_format", "require_image_format_match")?,
             gpt_safety_checks_nonfatal: r
                 .list_or_empty("image_format", "gpt_safety_checks_nonfatal")?,

@@ -17,7 +17,9 @@ use glint_domain::{
 };
 
 mod concurrency;
+mod tasks;
 pub use concurrency::*;
+pub use tasks::*;
 
 use crate::{NamespaceQuery, Repository};
 use glint_domain::metadef::{
@@ -52,7 +54,9 @@ macro_rules! repository_conformance {
             concurrent_property_writes_lose_none,
             concurrent_tag_adds_lose_none,
             concurrent_member_creates_have_one_winner,
-            concurrent_namespace_replaces_have_one_winner
+            concurrent_namespace_replaces_have_one_winner,
+            tasks_round_trip_and_update,
+            tasks_list_filters_sorts_pages_and_expire
         );
     };
     (@each $make:expr; $($name:ident),*) => {

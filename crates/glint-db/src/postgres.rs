@@ -26,6 +26,8 @@ mod migrate;
 mod repo;
 #[path = "server/rows.rs"]
 mod rows;
+#[path = "any_engine/tasks.rs"]
+mod tasks;
 
 use crate::db_error;
 

@@ -8,7 +8,7 @@ use glint_domain::metadef::{
 };
 use glint_domain::{
     Image, ImageLocation, ImageMember, ImageUpdate, LocationStatus, MemberStatus, OwnerUsage,
-    Result,
+    Result, Task, TaskQuery, TaskUpdate,
 };
 
 /// The image catalog's storage. Operations mirror Glance's registry driver
@@ -117,4 +117,22 @@ pub trait Repository: Send + Sync + 'static {
     /// What an owner's live images use, for `user_storage_quota` and
     /// unified limits.
     async fn owner_usage(&self, owner: &str) -> Result<OwnerUsage>;
+
+    /// Records a new task (a row before any work).
+    async fn task_create(&self, task: &Task) -> Result<()>;
+
+    /// Loads one live task; `NotFound` when missing or deleted.
+    async fn task_get(&self, id: &str) -> Result<Task>;
+
+    /// Lists live tasks, filtered, sorted (id breaks ties) and paged. A
+    /// marker that names no visible task is `NotFound`.
+    async fn task_get_all(&self, query: &TaskQuery) -> Result<Vec<Task>>;
+
+    /// Writes an update if the task is still as the update expects
+    /// (`from_status`, `from_updated_at`); otherwise `Conflict`.
+    async fn task_update(&self, update: &TaskUpdate) -> Result<Task>;
+
+    /// Soft-deletes tasks whose `expires_at` is before `now`; answers how
+    /// many.
+    async fn task_delete_expired(&self, now: DateTime<Utc>) -> Result<u64>;
 }

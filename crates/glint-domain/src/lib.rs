@@ -11,6 +11,7 @@ pub mod image_query;
 pub mod image_rules;
 pub mod member;
 pub mod metadef;
+pub mod task;
 pub mod time;
 pub mod usage;
 
@@ -20,4 +21,5 @@ pub use image::{
     Image, ImageLocation, ImageStatus, ImageUpdate, LocationStatus, NewImage, Visibility,
 };
 pub use member::{ImageMember, MemberStatus};
+pub use task::{Task, TaskQuery, TaskStatus, TaskUpdate};
 pub use usage::OwnerUsage;

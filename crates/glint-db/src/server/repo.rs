@@ -16,11 +16,12 @@ use glint_domain::metadef::{
 };
 use glint_domain::{
     Image, ImageLocation, ImageMember, ImageUpdate, LocationStatus, MemberStatus, OwnerUsage,
-    Result,
+    Result, Task, TaskQuery, TaskUpdate,
 };
 use sqlx::Pool;
 
-use super::{dialect, images, list, locations, members, metadefs, migrate, Db};
+use super::{dialect, images, list, locations, members, metadefs, migrate, tasks, Db};
+use crate::db_error;
 use crate::Repository;
 
 #[derive(Clone)]
@@ -162,5 +163,34 @@ impl Repository for ServerRepository {
 
     async fn owner_usage(&self, owner: &str) -> Result<OwnerUsage> {
         locations::owner_usage(&self.pool, owner).await
+    }
+
+    async fn task_create(&self, task: &Task) -> Result<()> {
+        let mut tx = self.pool.begin().await.map_err(db_error)?;
+        tasks::create(&mut tx, task).await?;
+        tx.commit().await.map_err(db_error)
+    }
+
+    async fn task_get(&self, id: &str) -> Result<Task> {
+        tasks::get(&self.pool, id).await
+    }
+
+    async fn task_get_all(&self, query: &TaskQuery) -> Result<Vec<Task>> {
+        let marker = match &query.marker {
+            Some(id) => Some(tasks::get(&self.pool, id).await?),
+            None => None,
+        };
+        tasks::get_all(&self.pool, marker.as_ref(), query).await
+    }
+
+    async fn task_update(&self, update: &TaskUpdate) -> Result<Task> {
+        let mut tx = self.pool.begin().await.map_err(db_error)?;
+        tasks::update(&mut tx, update).await?;
+        tx.commit().await.map_err(db_error)?;
+        tasks::get(&self.pool, &update.id).await
+    }
+
+    async fn task_delete_expired(&self, now: DateTime<Utc>) -> Result<u64> {
+        tasks::delete_expired(&self.pool, now).await
     }
 }

@@ -13,7 +13,20 @@ mod members;
 mod metadefs;
 mod migrate;
 mod rows;
+#[path = "../any_engine/tasks.rs"]
+mod tasks;
 mod writer;
+
+/// The engine types and dialect the SQL shared by every engine
+/// (`src/any_engine/`) is compiled with.
+type Db = sqlx::Sqlite;
+type DbRow = sqlx::sqlite::SqliteRow;
+mod dialect {
+    /// SQLite takes `?` placeholders as they are.
+    pub(super) fn sql(text: &str) -> std::borrow::Cow<'_, str> {
+        std::borrow::Cow::Borrowed(text)
+    }
+}
 
 pub(crate) use locations::location_from_parts;
 
@@ -26,7 +39,7 @@ use chrono::{DateTime, Utc};
 use glint_domain::image_query::ImageListQuery;
 use glint_domain::{
     Error, Image, ImageLocation, ImageMember, ImageUpdate, LocationStatus, MemberStatus,
-    OwnerUsage, Result,
+    OwnerUsage, Result, Task, TaskQuery, TaskUpdate,
 };
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::SqlitePool;
@@ -286,5 +299,39 @@ impl Repository for SqliteRepository {
 
     async fn owner_usage(&self, owner: &str) -> Result<OwnerUsage> {
         locations::owner_usage(&self.reader, owner).await
+    }
+
+    async fn task_create(&self, task: &Task) -> Result<()> {
+        let task = task.clone();
+        self.writer
+            .run(move |c| Box::pin(async move { tasks::create(c, &task).await }))
+            .await
+    }
+
+    async fn task_get(&self, id: &str) -> Result<Task> {
+        tasks::get(&self.reader, id).await
+    }
+
+    async fn task_get_all(&self, query: &TaskQuery) -> Result<Vec<Task>> {
+        let marker = match &query.marker {
+            Some(id) => Some(tasks::get(&self.reader, id).await?),
+            None => None,
+        };
+        tasks::get_all(&self.reader, marker.as_ref(), query).await
+    }
+
+    async fn task_update(&self, update: &TaskUpdate) -> Result<Task> {
+        let update = update.clone();
+        let id = update.id.clone();
+        self.writer
+            .run(move |c| Box::pin(async move { tasks::update(c, &update).await }))
+            .await?;
+        tasks::get(&self.reader, &id).await
+    }
+
+    async fn task_delete_expired(&self, now: DateTime<Utc>) -> Result<u64> {
+        self.writer
+            .run(move |c| Box::pin(async move { tasks::delete_expired(c, now).await }))
+            .await
     }
 }
