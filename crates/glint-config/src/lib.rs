@@ -155,6 +155,12 @@ pub struct Config {
     pub dashboard_url_hosts: Vec<String>,
     /// Import methods, staging, web-download filtering, tasks.
     pub import: ImportConfig,
+    /// `[image_format] require_image_format_match`.
+    pub require_image_format_match: bool,
+    /// `[image_format] gpt_safety_checks_nonfatal`.
+    pub gpt_safety_checks_nonfatal: Vec<String>,
+    /// `[image_format] vmdk_allowed_types`, for image conversion.
+    pub vmdk_allowed_types: Vec<String>,
     /// Warnings produced while loading (unknown options…), for logging.
     pub warnings: Vec<String>,
 }
@@ -315,6 +321,10 @@ impl Config {
                 .filter(|h| !h.is_empty())
                 .collect(),
             import,
+            require_image_format_match: r.bool("image_format", "require_image_format_match")?,
+            gpt_safety_checks_nonfatal: r
+                .list_or_empty("image_format", "gpt_safety_checks_nonfatal")?,
+            vmdk_allowed_types: r.list_or_empty("image_format", "vmdk_allowed_types")?,
             warnings,
         })
     }
@@ -668,6 +678,16 @@ impl Reader<'_> {
                 "invalid value for [{section}] {key}: '{raw}' is not a boolean"
             ))),
         }
+    }
+
+    /// A comma-separated list that may be empty.
+    fn list_or_empty(&self, section: &str, key: &str) -> Result<Vec<String>, ConfigError> {
+        Ok(self
+            .string(section, key)?
+            .split(',')
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty())
+            .collect())
     }
 
     /// A comma-separated list, read from the first section that sets it.

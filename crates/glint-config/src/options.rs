@@ -143,6 +143,24 @@ pub const OPTIONS: &[OptionSpec] = &[
     opt("inject_metadata_properties", "inject", "", "Properties inject_image_metadata sets on imported images (key:value, comma-separated)."),
     opt("inject_metadata_properties", "ignore_user_roles", "admin", "Users with one of these roles get no injected properties."),
     opt("task", "task_heartbeat_timeout", "60", "Seconds after which a running task whose worker stopped reporting is\ntaken over by another worker (Glint)."),
+    opt(
+        "image_format",
+        "require_image_format_match",
+        "true",
+        "Inspect uploaded bytes and refuse them when they do not match disk_format\n(bare containers only).",
+    ),
+    opt(
+        "image_format",
+        "gpt_safety_checks_nonfatal",
+        "",
+        "GPT/MBR safety checks (e.g. mbr) whose failure only logs a warning.",
+    ),
+    opt(
+        "image_format",
+        "vmdk_allowed_types",
+        "streamOptimized,monolithicSparse",
+        "VMDK createType subformats image conversion accepts (uploads accept only\nthe single-file ones whatever this says).",
+    ),
 ];
 
 /// Sections whose options belong to other libraries' configuration (Keystone

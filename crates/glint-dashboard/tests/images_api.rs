@@ -29,7 +29,7 @@ async fn uploaded(app: &TestApp, who: As, name: &str, data: &[u8]) -> Value {
             who,
             &[
                 ("name", name),
-                ("disk_format", "qcow2"),
+                ("disk_format", "raw"),
                 ("visibility", "private"),
             ],
             data,
@@ -55,7 +55,7 @@ async fn upload_creates_an_active_image_in_horizon_shape() {
             ALICE,
             &[
                 ("name", "cirros"),
-                ("disk_format", "qcow2"),
+                ("disk_format", "raw"),
                 ("visibility", "shared"),
                 ("protected", "false"),
                 ("min_ram", "64"),

@@ -9,6 +9,7 @@ use glint_domain::{
 };
 use glint_store::{ByteRange, ByteStream};
 
+use crate::format_gate::{inspecting_stream, FormatGate};
 use crate::hashing::hashing_stream;
 use crate::images::ImageService;
 use crate::policy::{Action, Target};
@@ -64,12 +65,16 @@ impl RangeRequest {
 
 impl ImageService {
     /// Streams `data` in as the image's bytes, computing size and hashes on
-    /// the way; queued → saving → active. On any failure the image is
-    /// queued again and no bytes remain.
+    /// the way; queued → saving → active. The bytes of `bare` images are
+    /// inspected on the way too (see `format_gate`): content that does not
+    /// match `disk_format`, or is unsafe, is refused; otherwise the format
+    /// sets `virtual_size`. On any failure the image is queued again and
+    /// no bytes remain.
     ///
     /// Errors: not queued → Conflict (also for the loser of two racing
     /// uploads); over `image_size_cap` or `user_storage_quota` →
-    /// LimitExceeded; unknown store → InvalidInput.
+    /// LimitExceeded; unknown store → InvalidInput; content refused by the
+    /// format inspector → UnsupportedMediaType (Glance's 415).
     pub async fn upload(
         &self,
         ctx: &RequestContext,
@@ -112,33 +117,44 @@ impl ImageService {
             Err(e) => return Err(e),
         };
 
+        let gate = FormatGate::for_image(&saving, &self.config);
+        let inspected = gate.is_some();
+        let (data, inspection) = inspecting_stream(data, gate);
         let (stream, hashes) = hashing_stream(data, &self.config.hashing_algorithm, limit.bytes)?;
         let stored = store.store.add(id, stream).await;
         let over_limit = hashes.over_limit();
         let digests = hashes.finish().await;
-        let (stored, digests) = match (stored, digests) {
-            (Ok(stored), Ok(digests)) => (stored, digests),
-            (stored, digests) => {
+        let refused_early = inspection.refused_early();
+        let verdict = inspection.finish();
+        let (stored, digests, virtual_size) = match (stored, digests, verdict) {
+            (Ok(stored), Ok(digests), Ok(virtual_size)) => (stored, digests, virtual_size),
+            (stored, digests, verdict) => {
                 if let Ok(obj) = &stored {
                     let _ = store.store.delete(&obj.location).await;
                 }
                 self.requeue(&saving).await;
-                let cause = stored
-                    .err()
-                    .or(digests.err())
-                    .unwrap_or_else(|| Error::internal("upload failed"));
-                return Err(if over_limit {
-                    limit.error(limit.bytes + 1)
-                } else {
-                    cause
-                });
+                let streamed = stored.is_ok() && digests.is_ok();
+                let cause = match verdict {
+                    _ if over_limit => limit.error(limit.bytes + 1),
+                    Err(refusal) if refused_early || streamed => {
+                        tracing::warn!(image_id = %id, reason = %refusal, "image data refused");
+                        refusal
+                    }
+                    _ => stored
+                        .err()
+                        .or(digests.err())
+                        .unwrap_or_else(|| Error::internal("upload failed")),
+                };
+                return Err(cause);
             }
         };
 
         let mut active = saving.clone();
         active.status = ImageStatus::Active;
         active.size = Some(stored.size as i64);
-        if active.disk_format.as_deref() == Some("raw") {
+        if inspected {
+            active.virtual_size = virtual_size.map(|v| v.min(i64::MAX as u64) as i64);
+        } else if active.disk_format.as_deref() == Some("raw") {
             active.virtual_size = active.size;
         }
         active.checksum = Some(digests.checksum);

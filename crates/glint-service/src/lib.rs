@@ -2,6 +2,7 @@
 //! load, check the rule, write. The HTTP layer and the registry call these;
 //! nothing else touches a repository or a store.
 
+pub mod format_gate;
 pub mod hashing;
 pub mod image_data;
 pub mod image_patch;
