@@ -132,6 +132,22 @@ pub struct Config {
     pub dashboard_url_hosts: Vec<String>,
     /// Warnings produced while loading (unknown options…), for logging.
     pub warnings: Vec<String>,
+    /// `data_api`: the database itself, or a registry.
+    pub data_api: DataApi,
+    /// `registry_host` and `registry_port`.
+    pub registry_host: String,
+    pub registry_port: u16,
+    /// `registry_client_timeout`, in seconds.
+    pub registry_client_timeout: u64,
+}
+
+/// Where the Image API keeps its records (`data_api`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DataApi {
+    /// The `[database] connection`, directly.
+    Database,
+    /// A `glint registry` service.
+    Registry,
 }
 
 impl Config {
@@ -289,7 +305,20 @@ impl Config {
                 .filter(|h| !h.is_empty())
                 .collect(),
             warnings,
+            data_api: read_data_api(&r)?,
+            registry_host: r.string("DEFAULT", "registry_host")?,
+            registry_port: read_port(&r, "registry_port", 9191)?,
+            registry_client_timeout: r.u64("DEFAULT", "registry_client_timeout")?.unwrap_or(600),
         })
+    }
+
+    /// The registry's address, as `host:port`.
+    pub fn registry_address(&self) -> String {
+        if self.registry_host.contains(':') {
+            format!("[{}]:{}", self.registry_host, self.registry_port)
+        } else {
+            format!("{}:{}", self.registry_host, self.registry_port)
+        }
     }
 
     /// The address to listen on, as `host:port`.
@@ -300,6 +329,25 @@ impl Config {
             format!("{}:{}", self.bind_host, self.bind_port)
         }
     }
+}
+
+fn read_data_api(r: &Reader<'_>) -> Result<DataApi, ConfigError> {
+    match r.string("DEFAULT", "data_api")?.as_str() {
+        "" | "database" | "glance.db.sqlalchemy.api" => Ok(DataApi::Database),
+        "registry" | "glance.db.registry.api" => Ok(DataApi::Registry),
+        other => Err(ConfigError(format!(
+            "invalid value for [DEFAULT] data_api: '{other}' (expected database or registry)"
+        ))),
+    }
+}
+
+fn read_port(r: &Reader<'_>, name: &str, default: u64) -> Result<u16, ConfigError> {
+    let port = r.u64("DEFAULT", name)?.unwrap_or(default);
+    u16::try_from(port).map_err(|_| {
+        ConfigError(format!(
+            "invalid value for [DEFAULT] {name}: {port} is not a port number"
+        ))
+    })
 }
 
 fn read_keystone(r: &Reader<'_>) -> Result<KeystoneAuthtoken, ConfigError> {
