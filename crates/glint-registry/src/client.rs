@@ -6,6 +6,7 @@
 //! [`Error::Unavailable`] (503): the command was not run, or its outcome is
 //! unknown and the API node does not go on as if it had been.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -18,8 +19,9 @@ use glint_domain::{
     Error, Image, ImageLocation, ImageMember, ImageUpdate, LocationStatus, MemberStatus,
     OwnerUsage, Result, Task, TaskQuery, TaskUpdate,
 };
+use glint_keystone::Keystone;
 use http_body_util::{BodyExt, Full};
-use hyper::header::{ACCEPT, CONTENT_TYPE};
+use hyper::header::{HeaderName, HeaderValue, ACCEPT, CONTENT_TYPE};
 use hyper::{Method, Request, StatusCode};
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client;
@@ -35,6 +37,9 @@ pub struct RemoteRepository {
     client: Client<HttpConnector, Full<Bytes>>,
     rpc_url: String,
     timeout: Duration,
+    /// With Keystone: the service's own token goes with calls made outside
+    /// any request (start-up recovery, the scrubber).
+    keystone: Option<Arc<Keystone>>,
 }
 
 impl RemoteRepository {
@@ -48,7 +53,33 @@ impl RemoteRepository {
             client: Client::builder(TokioExecutor::new()).build(connector),
             rpc_url: format!("{}{RPC_PATH}", base_url.trim_end_matches('/')),
             timeout,
+            keystone: None,
         }
+    }
+
+    /// Calls made outside any request carry the service's own Keystone
+    /// token.
+    pub fn with_keystone(mut self, keystone: Arc<Keystone>) -> Self {
+        self.keystone = Some(keystone);
+        self
+    }
+
+    /// Who the call is for: the caller of the request being served, else
+    /// the service itself.
+    async fn identity(&self) -> Result<caller::Headers> {
+        let forwarded = caller::forwarded();
+        if !forwarded.is_empty() {
+            return Ok(forwarded);
+        }
+        let Some(keystone) = &self.keystone else {
+            return Ok(forwarded);
+        };
+        let token = keystone
+            .service_token(false)
+            .await
+            .map_err(|e| self.unavailable(format!("no service token: {e:?}")))?;
+        let value = HeaderValue::from_str(&token).map_err(|e| Error::internal(e.to_string()))?;
+        Ok(vec![(HeaderName::from_static("x-auth-token"), value)])
     }
 
     fn unavailable(&self, why: impl std::fmt::Display) -> Error {
@@ -71,7 +102,7 @@ impl RemoteRepository {
             .uri(&self.rpc_url)
             .header(CONTENT_TYPE, "application/json")
             .header(ACCEPT, "application/json");
-        for (name, value) in caller::forwarded() {
+        for (name, value) in self.identity().await? {
             request = request.header(name, value);
         }
         let request = request

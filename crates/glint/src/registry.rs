@@ -56,9 +56,12 @@ pub async fn open_repository(config: &Config) -> Result<Arc<dyn Repository>, Sta
         let url = format!("http://{}", config.registry_address());
         tracing::info!(registry = %url, "records kept by the registry");
         let timeout = Duration::from_secs(config.registry_client_timeout.max(1));
-        return Ok(Arc::new(glint_registry::RemoteRepository::new(
-            &url, timeout,
-        )));
+        let mut remote = glint_registry::RemoteRepository::new(&url, timeout);
+        if let Some(settings) = &config.keystone {
+            remote =
+                remote.with_keystone(Arc::new(glint_keystone::Keystone::new(settings.clone())));
+        }
+        return Ok(Arc::new(remote));
     }
     glint_db::open(&config.database_connection)
         .await
