@@ -18,16 +18,22 @@ pub struct RunningRegistry {
     server: tokio::task::JoinHandle<()>,
 }
 
+/// A registry's state over `repo`: noauth, Glance's default policy, lists
+/// of 25 by default and 1000 at most.
+pub fn noauth_state(repo: Arc<dyn Repository>) -> RegistryState {
+    RegistryState {
+        repo,
+        auth: Authenticator::Noauth,
+        policy: Arc::new(Policy::glance_defaults()),
+        limit_default: 25,
+        limit_max: 1000,
+    }
+}
+
 impl RunningRegistry {
-    /// Serves `repo` (noauth, Glance's default policy).
+    /// Serves `repo` (see [`noauth_state`]).
     pub async fn start(repo: Arc<dyn Repository>) -> RunningRegistry {
-        let state = RegistryState {
-            repo,
-            auth: Authenticator::Noauth,
-            policy: Arc::new(Policy::glance_defaults()),
-            limit_default: 25,
-            limit_max: 1000,
-        };
+        let state = noauth_state(repo);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind a loopback port");
