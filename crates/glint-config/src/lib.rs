@@ -740,6 +740,29 @@ mod tests {
     }
 
     #[test]
+    fn data_api_and_the_registry_address() {
+        let c = Config::defaults();
+        assert_eq!(c.data_api, DataApi::Database);
+        assert_eq!(c.registry_address(), "127.0.0.1:9191");
+        for (text, want) in [
+            ("data_api = registry", DataApi::Registry),
+            ("data_api = glance.db.registry.api", DataApi::Registry),
+            ("data_api = glance.db.sqlalchemy.api", DataApi::Database),
+        ] {
+            let ini = IniFile::parse(&format!("[DEFAULT]\n{text}\n")).unwrap();
+            assert_eq!(Config::from_ini(&ini).unwrap().data_api, want, "{text}");
+        }
+        let ini = IniFile::parse("[DEFAULT]\nregistry_host = ::1\nregistry_port = 9393\n").unwrap();
+        let c = Config::from_ini(&ini).unwrap();
+        assert_eq!(c.registry_address(), "[::1]:9393");
+        assert!(c.warnings.is_empty(), "{:?}", c.warnings);
+        for bad in ["data_api = simple", "registry_port = 70000"] {
+            let ini = IniFile::parse(&format!("[DEFAULT]\n{bad}\n")).unwrap();
+            assert!(Config::from_ini(&ini).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
     fn sample_lists_every_option() {
         let s = sample();
         for spec in OPTIONS {
