@@ -11,8 +11,8 @@ use tower::Layer;
 use crate::error::{self, error_response};
 use crate::state::AppState;
 use crate::v2::{
-    image_actions, image_data, images, info, members, metadef_contents as md, metadefs, schemas,
-    tags,
+    image_actions, image_data, images, import, info, locations, members, metadef_contents as md,
+    metadefs, schemas, tags, tasks,
 };
 use crate::{auth, request_id, versions};
 
@@ -42,6 +42,23 @@ fn routes() -> Router<AppState> {
             "/v2/images/{image_id}/file",
             get(image_data::download).put(image_data::upload),
         )
+        // Interoperable import and tasks
+        .route("/v2/images/{image_id}/stage", put(import::stage))
+        .route("/v2/images/{image_id}/import", post(import::import))
+        .route("/v2/images/{image_id}/tasks", get(tasks::of_image))
+        .route("/v2/info/import", get(import::methods))
+        .route("/v2/tasks", get(tasks::list).post(tasks::create))
+        .route("/v2/tasks/{task_id}", get(tasks::show))
+        // Locations and stores
+        .route(
+            "/v2/images/{image_id}/locations",
+            get(locations::list).post(locations::add),
+        )
+        .route(
+            "/v2/stores/{store_id}/{image_id}",
+            axum::routing::delete(locations::delete_from_store),
+        )
+        .route("/v2/info/stores/detail", get(info::stores_detail))
         // Tags
         .route(
             "/v2/images/{image_id}/tags/{tag}",
@@ -124,6 +141,8 @@ fn routes() -> Router<AppState> {
         .route("/v2/schemas/member", get(schemas::member))
         .route("/v2/schemas/members", get(schemas::members))
         .route("/v2/schemas/metadefs/{name}", get(schemas::metadef))
+        .route("/v2/schemas/task", get(schemas::task))
+        .route("/v2/schemas/tasks", get(schemas::tasks))
 }
 
 async fn not_found() -> Response {

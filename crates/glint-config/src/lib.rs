@@ -6,12 +6,14 @@
 //! commented file. Options Glint does not know are warned about, never
 //! fatal; values that cannot be parsed are errors.
 
+mod import;
 mod ini;
 pub mod options;
 
 use std::fmt;
 use std::path::{Path, PathBuf};
 
+pub use import::{ImportConfig, UriFilter, IMPORT_METHODS};
 pub use ini::IniFile;
 use options::{OptionSpec, OPTIONS};
 
@@ -130,6 +132,8 @@ pub struct Config {
     /// `[dashboard] image_url_allowed_hosts`: hosts (`host` or
     /// `host:port`) the dashboard may copy image data from; empty: none.
     pub dashboard_url_hosts: Vec<String>,
+    /// Import methods, staging, web-download filtering, tasks.
+    pub import: ImportConfig,
     /// Warnings produced while loading (unknown options…), for logging.
     pub warnings: Vec<String>,
     /// `data_api`: the database itself, or a registry.
@@ -266,6 +270,7 @@ impl Config {
                     r.string("DEFAULT", "user_storage_quota").unwrap_or_default()
                 ))
             })?;
+        let import = import::read(&r, &data_dir)?;
         Ok(Config {
             user_storage_quota,
             delayed_delete: r.bool("DEFAULT", "delayed_delete")?,
@@ -304,6 +309,7 @@ impl Config {
                 .map(|h| h.trim().to_ascii_lowercase())
                 .filter(|h| !h.is_empty())
                 .collect(),
+            import,
             warnings,
             data_api: read_data_api(&r)?,
             registry_host: r.string("DEFAULT", "registry_host")?,

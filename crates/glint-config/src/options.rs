@@ -128,6 +128,30 @@ pub const OPTIONS: &[OptionSpec] = &[
         "",
         "Hosts (host or host:port, comma-separated) the dashboard may copy image\ndata from when an image is created from an http:// URL; empty: none.",
     ),
+    opt(
+        "DEFAULT",
+        "enabled_import_methods",
+        "glance-direct,web-download,copy-image",
+        "Interoperable import methods offered (glance-direct, web-download, copy-image).",
+    ),
+    opt("os_glance_staging_store", "filesystem_store_datadir", "", "Folder where staged image data waits for its import (empty: data_dir/staging).\nEvery API node must reach the same folder."),
+    opt("import_filtering_opts", "allowed_schemes", "http,https", "URL schemes web-download may fetch (empty: any not disallowed)."),
+    opt("import_filtering_opts", "disallowed_schemes", "", "URL schemes web-download refuses (used when allowed_schemes is empty)."),
+    opt("import_filtering_opts", "allowed_hosts", "", "Hosts web-download may fetch from (empty: any not disallowed)."),
+    opt("import_filtering_opts", "disallowed_hosts", "", "Hosts web-download refuses (used when allowed_hosts is empty)."),
+    opt("import_filtering_opts", "allowed_ports", "80,443", "Ports web-download may connect to (empty: any not disallowed)."),
+    opt("import_filtering_opts", "disallowed_ports", "", "Ports web-download refuses (used when allowed_ports is empty)."),
+    opt("task", "task_time_to_live", "48", "Hours a finished task is kept before it is deleted."),
+    opt(
+        "image_import_opts",
+        "image_import_plugins",
+        "",
+        "Import plugins run on the staged data, in order (image_decompression,\nimage_conversion, inject_image_metadata).",
+    ),
+    opt("image_conversion", "output_format", "raw", "Disk format image_conversion converts imports to (raw, qcow2, vmdk)."),
+    opt("inject_metadata_properties", "inject", "", "Properties inject_image_metadata sets on imported images (key:value, comma-separated)."),
+    opt("inject_metadata_properties", "ignore_user_roles", "admin", "Users with one of these roles get no injected properties."),
+    opt("task", "task_heartbeat_timeout", "60", "Seconds after which a running task whose worker stopped reporting is\ntaken over by another worker (Glint)."),
 ];
 
 /// Sections whose options belong to other libraries' configuration (Keystone

@@ -324,7 +324,7 @@ impl ImageService {
         }
     }
 
-    async fn upload_limit(&self, image: &Image) -> Result<UploadLimit> {
+    pub(crate) async fn upload_limit(&self, image: &Image) -> Result<UploadLimit> {
         let cap = self.config.image_size_cap;
         let quota = self.config.user_storage_quota;
         if quota == 0 {
@@ -353,14 +353,14 @@ impl ImageService {
 }
 
 /// The most bytes an upload may bring, and which rule sets it.
-struct UploadLimit {
-    bytes: u64,
+pub(crate) struct UploadLimit {
+    pub(crate) bytes: u64,
     /// Bytes left of the owner's quota, when the quota is the tighter rule.
     quota: Option<u64>,
 }
 
 impl UploadLimit {
-    fn error(&self, attempted: u64) -> Error {
+    pub(crate) fn error(&self, attempted: u64) -> Error {
         Error::LimitExceeded(match self.quota {
             Some(remaining) => format!(
                 "The size of the data {attempted} will exceed the limit. {remaining} bytes remaining."

@@ -195,7 +195,12 @@ impl ImageService {
         let mut properties = image.properties.clone();
         let mut tags: Option<BTreeSet<String>> = None;
 
-        for op in ops {
+        let location_ops: Vec<PatchOp> = ops
+            .iter()
+            .filter(|op| op.root() == "locations")
+            .cloned()
+            .collect();
+        for op in ops.iter().filter(|op| op.root() != "locations") {
             let name = op.root();
             image_values::check_writable(name)?;
             let exists = image_rules::is_base_attribute(name) || properties.contains_key(name);
@@ -248,7 +253,21 @@ impl ImageService {
             self.check_quotas(properties.len(), tag_count)?;
         }
 
+        let locations = if location_ops.is_empty() {
+            None
+        } else {
+            Some(self.location_changes(ctx, &image, &location_ops).await?)
+        };
+        if let Some(size) = locations.as_ref().and_then(|l| l.activate_with_size) {
+            changed.status = ImageStatus::Active;
+            changed.size = Some(size);
+        }
+
         let mut update = ImageUpdate::base(changed);
+        update.from_state = locations.as_ref().map(|_| image.status);
+        if let Some(l) = &locations {
+            update.add_locations = l.add.clone();
+        }
         update.set_properties = properties
             .iter()
             .filter(|(k, v)| image.properties.get(*k) != Some(*v))
@@ -262,6 +281,10 @@ impl ImageService {
             .collect();
         update.tags = tags;
         let mut updated = self.repo.image_update(&update).await?;
+        if let Some(l) = locations.filter(|l| !l.remove.is_empty()) {
+            self.drop_locations(id, &l.remove).await;
+            updated = self.repo.image_get(id, false).await?;
+        }
         self.policy.hide_unreadable(ctx, &mut updated);
         Ok(updated)
     }

@@ -7,12 +7,16 @@ pub mod image_data;
 pub mod image_patch;
 mod image_values;
 pub mod images;
+pub mod import;
+mod location_patch;
+pub mod locations;
 pub mod members;
 pub mod metadef_document;
 pub mod metadef_edits;
 pub mod metadefs;
 pub mod policy;
 pub mod stores;
+pub mod tasks;
 pub mod unified_limits;
 
 use std::sync::Arc;
@@ -22,9 +26,11 @@ use glint_db::Repository;
 use glint_store::Stores;
 
 pub use images::ImageService;
+pub use import::ImportService;
 pub use members::MemberService;
 pub use metadefs::MetadefService;
 pub use policy::Policy;
+pub use tasks::TaskService;
 pub use unified_limits::{LimitSource, UnifiedLimits};
 
 /// Everything a request handler needs, built once at start-up.
@@ -33,6 +39,8 @@ pub struct Services {
     pub images: ImageService,
     pub members: MemberService,
     pub metadefs: MetadefService,
+    pub imports: ImportService,
+    pub tasks: TaskService,
     pub config: Arc<Config>,
 }
 
@@ -58,6 +66,8 @@ impl Services {
         let images =
             ImageService::new(config.clone(), repo.clone(), stores, policy.clone(), limits);
         Services {
+            imports: ImportService::new(images.clone()),
+            tasks: TaskService::new(images.clone()),
             metadefs: MetadefService::new(repo.clone(), policy),
             members: MemberService::new(config.clone(), repo, images.clone()),
             images,

@@ -52,6 +52,16 @@ pub enum Action {
     DeleteMetadefTags,
     AddMetadefResourceTypeAssociation,
     RemoveMetadefResourceTypeAssociation,
+    CopyImage,
+    GetTask,
+    GetTasks,
+    AddTask,
+    TasksApiAccess,
+    StoresInfoDetail,
+    DeleteImageLocation,
+    AddImageLocation,
+    FetchImageLocation,
+    SetImageLocation,
 }
 
 impl Action {
@@ -97,6 +107,16 @@ impl Action {
             Action::RemoveMetadefResourceTypeAssociation => {
                 "remove_metadef_resource_type_association"
             }
+            Action::CopyImage => "copy_image",
+            Action::GetTask => "get_task",
+            Action::GetTasks => "get_tasks",
+            Action::AddTask => "add_task",
+            Action::TasksApiAccess => "tasks_api_access",
+            Action::StoresInfoDetail => "stores_info_detail",
+            Action::DeleteImageLocation => "delete_image_location",
+            Action::AddImageLocation => "add_image_location",
+            Action::FetchImageLocation => "fetch_image_location",
+            Action::SetImageLocation => "set_image_location",
         }
     }
 }

@@ -33,6 +33,11 @@ impl FilesystemStore {
         &self.datadir
     }
 
+    /// The location `add` records for `image_id`'s bytes.
+    pub fn location_of(&self, image_id: &str) -> String {
+        format!("file://{}", self.datadir.join(image_id).display())
+    }
+
     /// The file a `file://` location names, refusing paths outside the store.
     fn path_of(&self, location: &str) -> Result<PathBuf> {
         let path = PathBuf::from(
@@ -178,7 +183,7 @@ impl Store for FilesystemStore {
         };
         match result {
             Ok(size) => Ok(StoredObject {
-                location: format!("file://{}", dest.display()),
+                location: self.location_of(image_id),
                 size,
             }),
             Err(e) => {

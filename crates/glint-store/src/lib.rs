@@ -8,6 +8,7 @@
 //! partial file that [`Store::clean_partials`] removes on the next start.
 
 mod filesystem;
+mod http;
 mod registry;
 mod stream;
 
@@ -20,6 +21,7 @@ use futures_util::Stream;
 use glint_domain::Result;
 
 pub use filesystem::FilesystemStore;
+pub use http::{is_http_location, HttpStore};
 pub use registry::{StoreInfo, Stores};
 pub use stream::{channel_stream, CHUNK_SIZE};
 

@@ -21,6 +21,16 @@ pub struct Stores {
     default: usize,
     /// Whether the operator configured several named stores.
     multi: bool,
+    /// Reads `http://` locations (added with the locations API).
+    http: StoreInfo,
+}
+
+fn http_store() -> StoreInfo {
+    StoreInfo {
+        id: "http".into(),
+        description: None,
+        store: Arc::new(crate::HttpStore::default()),
+    }
 }
 
 impl Stores {
@@ -34,6 +44,7 @@ impl Stores {
             }],
             default: 0,
             multi: false,
+            http: http_store(),
         }
     }
 
@@ -47,6 +58,7 @@ impl Stores {
             stores,
             default,
             multi: true,
+            http: http_store(),
         })
     }
 
@@ -77,6 +89,9 @@ impl Stores {
     /// The store holding `location`: the one its metadata names, else the
     /// default.
     pub fn for_location(&self, location: &ImageLocation) -> &StoreInfo {
+        if crate::is_http_location(&location.url) {
+            return &self.http;
+        }
         location
             .store()
             .and_then(|id| self.stores.iter().find(|s| s.id == id))

@@ -19,7 +19,7 @@ use crate::state::AppState;
 use crate::v2::image_view::image_json;
 use crate::v2::list_params;
 
-fn json_body(body: &Bytes) -> Result<Value, ApiError> {
+pub(crate) fn json_body(body: &Bytes) -> Result<Value, ApiError> {
     serde_json::from_slice(body)
         .map_err(|_| ApiError(Error::invalid("Malformed JSON in request body.")))
 }
@@ -47,6 +47,12 @@ pub async fn create(
         Json(image_json(&image, &state.config)),
     )
         .into_response();
+    let methods = state.services.imports.methods().join(",");
+    if let Ok(v) = methods.parse() {
+        response
+            .headers_mut()
+            .insert("openstack-image-import-methods", v);
+    }
     let stores = state.services.images.stores();
     if stores.is_multi() {
         let ids: Vec<&str> = stores.all().iter().map(|s| s.id.as_str()).collect();

@@ -58,3 +58,31 @@ pub async fn usage(State(state): State<AppState>, Caller(ctx): Caller) -> ApiRes
         .collect();
     Ok(Json(json!({ "usage": usage })))
 }
+
+/// `GET /v2/info/stores/detail` — every store with its type and whether it
+/// is the default (admins and services). 403 others; 404 single store.
+pub async fn stores_detail(
+    State(state): State<AppState>,
+    Caller(ctx): Caller,
+) -> ApiResult<Json<Value>> {
+    let images = &state.services.images;
+    let default_id = images.stores().default_store().id.clone();
+    let list: Vec<Value> = images
+        .stores_detail(&ctx)?
+        .into_iter()
+        .map(|s| {
+            let mut entry = Map::new();
+            entry.insert("id".into(), s.id.clone().into());
+            entry.insert("type".into(), s.store.kind().into());
+            if let Some(d) = &s.description {
+                entry.insert("description".into(), d.clone().into());
+            }
+            if s.id == default_id {
+                entry.insert("default".into(), true.into());
+            }
+            entry.insert("properties".into(), json!({}));
+            Value::Object(entry)
+        })
+        .collect();
+    Ok(Json(json!({ "stores": list })))
+}

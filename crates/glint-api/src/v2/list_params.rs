@@ -228,28 +228,38 @@ fn encode(params: &[(String, String)]) -> String {
 
 /// The `first` link: the request's parameters without the marker.
 pub fn first_link(params: &Params) -> String {
+    first_link_at("/v2/images", params)
+}
+
+/// The `next` link: the request's parameters with the marker set to the
+/// last image of this page.
+pub fn next_link(params: &Params, marker: &str) -> String {
+    next_link_at("/v2/images", params, marker)
+}
+
+/// [`first_link`] of any listing at `path`.
+pub fn first_link_at(path: &str, params: &Params) -> String {
     let kept: Params = params
         .iter()
         .filter(|(k, _)| k != "marker")
         .cloned()
         .collect();
     if kept.is_empty() {
-        "/v2/images".to_string()
+        path.to_string()
     } else {
-        format!("/v2/images?{}", encode(&kept))
+        format!("{path}?{}", encode(&kept))
     }
 }
 
-/// The `next` link: the request's parameters with the marker set to the
-/// last image of this page.
-pub fn next_link(params: &Params, marker: &str) -> String {
+/// [`next_link`] of any listing at `path`.
+pub fn next_link_at(path: &str, params: &Params, marker: &str) -> String {
     let mut kept: Params = params
         .iter()
         .filter(|(k, _)| k != "marker")
         .cloned()
         .collect();
     kept.push(("marker".into(), marker.into()));
-    format!("/v2/images?{}", encode(&kept))
+    format!("{path}?{}", encode(&kept))
 }
 
 #[cfg(test)]

@@ -176,3 +176,54 @@ pub async fn metadef(
         .map(Json)
         .ok_or_else(|| glint_domain::Error::not_found("The resource could not be found.").into())
 }
+
+/// The schema of one task (Glance's task schema).
+pub fn task_schema() -> Value {
+    json!({
+        "name": "task",
+        "properties": {
+            "id": {"type": "string", "description": "An identifier for the task", "pattern": UUID_PATTERN},
+            "type": {"type": "string", "description": "The type of task represented by this content", "enum": ["import", "api_image_import", "location_import"]},
+            "status": {"type": "string", "description": "The current status of this task", "enum": ["pending", "processing", "success", "failure"]},
+            "input": {"type": ["null", "object"], "description": "The parameters required by task, JSON blob"},
+            "result": {"type": ["null", "object"], "description": "The result of current task, JSON blob"},
+            "owner": {"type": "string", "description": "An identifier for the owner of this task"},
+            "message": {"type": "string", "description": "Human-readable informative message only included when appropriate (usually on failure)"},
+            "image_id": {"type": "string", "description": "Image associated with the task"},
+            "request_id": {"type": "string", "description": "Human-readable informative request-id"},
+            "user_id": {"type": "string", "description": "User associated with the task"},
+            "expires_at": {"type": ["null", "string"], "description": "Datetime when this resource would be subject to removal"},
+            "created_at": {"type": "string", "description": "Datetime when this resource was created"},
+            "updated_at": {"type": "string", "description": "Datetime when this resource was updated"},
+            "self": {"type": "string"},
+            "schema": {"type": "string"}
+        },
+        "links": [
+            {"rel": "self", "href": "{self}"},
+            {"rel": "describedby", "href": "{schema}"}
+        ]
+    })
+}
+
+/// `GET /v2/schemas/task`.
+pub async fn task() -> Json<Value> {
+    Json(task_schema())
+}
+
+/// `GET /v2/schemas/tasks`.
+pub async fn tasks() -> Json<Value> {
+    Json(json!({
+        "name": "tasks",
+        "properties": {
+            "tasks": {"type": "array", "items": task_schema()},
+            "schema": {"type": "string"},
+            "first": {"type": "string"},
+            "next": {"type": "string"}
+        },
+        "links": [
+            {"rel": "first", "href": "{first}"},
+            {"rel": "next", "href": "{next}"},
+            {"rel": "describedby", "href": "{schema}"}
+        ]
+    }))
+}
