@@ -6,7 +6,8 @@
 //! - Lists are for the caller's own eyes: a viewer that is not the caller
 //!   (another project, or admin for a non-admin) is `Forbidden`.
 //! - Images, namespaces and tasks the caller cannot see are `NotFound`;
-//!   changing what the caller sees but does not own is `Forbidden`.
+//!   changing what the caller sees but does not own is `Forbidden`. A task
+//!   is seen by its owner and by whoever sees the image it worked on.
 //! - A member changes only its own membership status.
 //! - Admins may do everything.
 
@@ -101,39 +102,39 @@ impl Guard<'_> {
         }
     }
 
-    /// A metadef namespace the caller may see.
-    pub async fn visible_namespace(&self, name: &str) -> Result<()> {
+    /// A metadef namespace the caller may see (else `NotFound`) and, when
+    /// `change`, owns (else `Forbidden`).
+    pub async fn namespace(&self, name: &str, change: bool) -> Result<()> {
         let contents = self.repo.metadef_namespace_get(name).await?;
         let ns = &contents.namespace;
-        if ns.visibility == Visibility::Public || self.own(Some(&ns.owner)) {
-            Ok(())
-        } else {
-            Err(Error::NotFound(format!(
+        let own = self.own(Some(&ns.owner));
+        if !own && ns.visibility != Visibility::Public {
+            return Err(Error::NotFound(format!(
                 "Metadata definition namespace={name} was not found."
-            )))
+            )));
         }
+        if change && !own {
+            return Err(refused("change this namespace"));
+        }
+        Ok(())
     }
 
-    /// A metadef namespace the caller owns.
-    pub async fn own_namespace(&self, name: &str) -> Result<()> {
-        self.visible_namespace(name).await?;
-        let contents = self.repo.metadef_namespace_get(name).await?;
-        if self.own(Some(&contents.namespace.owner)) {
-            Ok(())
-        } else {
-            Err(refused("change this namespace"))
-        }
-    }
-
-    /// A task the caller owns (else `NotFound`).
-    pub async fn own_task(&self, id: &str) -> Result<()> {
+    /// A task the caller owns, or one that worked on an image the caller
+    /// sees (and, when `change`, may change); else `NotFound`.
+    pub async fn task(&self, id: &str, change: bool) -> Result<()> {
         let task = self.repo.task_get(id).await?;
         if self.own(Some(&task.owner)) {
-            Ok(())
-        } else {
-            Err(Error::NotFound(format!(
-                "Task with the given ID {id} not found"
-            )))
+            return Ok(());
         }
+        if let Some(image_id) = &task.image_id {
+            if let Ok(image) = self.visible_image(image_id, true).await {
+                if !change || is_mutable(self.ctx, &image) {
+                    return Ok(());
+                }
+            }
+        }
+        Err(Error::NotFound(format!(
+            "Task with the given ID {id} not found"
+        )))
     }
 }

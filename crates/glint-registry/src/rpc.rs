@@ -173,7 +173,7 @@ pub async fn run(guard: &Guard<'_>, command: &str, kwargs: Map<String, Value>) -
         }
         "metadef_namespace_get" => {
             let name = args!(kwargs, { name: String });
-            guard.visible_namespace(&name).await?;
+            guard.namespace(&name, false).await?;
             answer(repo.metadef_namespace_get(&name).await?)
         }
         "metadef_namespace_list" => {
@@ -185,7 +185,7 @@ pub async fn run(guard: &Guard<'_>, command: &str, kwargs: Map<String, Value>) -
             let (name, expected, contents) = args!(kwargs, {
                 name: String, expected: DateTime<Utc>, contents: NamespaceContents
             });
-            guard.own_namespace(&name).await?;
+            guard.namespace(&name, true).await?;
             guard.owner(
                 Some(&contents.namespace.owner),
                 "give a namespace to another project",
@@ -197,7 +197,7 @@ pub async fn run(guard: &Guard<'_>, command: &str, kwargs: Map<String, Value>) -
         }
         "metadef_namespace_delete" => {
             let name = args!(kwargs, { name: String });
-            guard.own_namespace(&name).await?;
+            guard.namespace(&name, true).await?;
             answer(repo.metadef_namespace_delete(&name).await?)
         }
         "metadef_resource_types" => answer(repo.metadef_resource_types().await?),
@@ -213,21 +213,24 @@ pub async fn run(guard: &Guard<'_>, command: &str, kwargs: Map<String, Value>) -
         }
         "task_get" => {
             let id = args!(kwargs, { id: String });
-            guard.own_task(&id).await?;
+            guard.task(&id, false).await?;
             answer(repo.task_get(&id).await?)
         }
         "task_get_all" => {
             let query = args!(kwargs, { query: TaskQuery });
-            if query.owner.is_none() {
-                guard.admin_only("list every project's tasks")?;
+            if let Some(owner) = &query.owner {
+                guard.owner(Some(owner), "list another project's tasks")?;
+            } else if let Some(image_id) = &query.image_id {
+                // An image's tasks, for whoever sees the image.
+                guard.visible_image(image_id, true).await?;
             } else {
-                guard.owner(query.owner.as_deref(), "list another project's tasks")?;
+                guard.admin_only("list every project's tasks")?;
             }
             answer(repo.task_get_all(&query).await?)
         }
         "task_update" => {
             let update = args!(kwargs, { update: TaskUpdate });
-            guard.own_task(&update.id).await?;
+            guard.task(&update.id, true).await?;
             answer(repo.task_update(&update).await?)
         }
         "task_delete_expired" => {

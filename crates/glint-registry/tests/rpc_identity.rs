@@ -164,3 +164,79 @@ async fn a_registry_that_is_down_is_unavailable_and_nothing_is_written() {
     let err = remote.image_get(&new.id, false).await.unwrap_err();
     assert!(matches!(err, Error::Unavailable(_)), "{err:?}");
 }
+
+fn task(owner: &str, image_id: Option<&str>) -> glint_domain::Task {
+    let now = time::now();
+    glint_domain::Task {
+        id: uuid::Uuid::new_v4().to_string(),
+        task_type: "api_image_import".into(),
+        status: glint_domain::TaskStatus::Pending,
+        owner: owner.into(),
+        input: serde_json::Map::new(),
+        result: None,
+        message: String::new(),
+        expires_at: None,
+        created_at: now,
+        updated_at: now,
+        image_id: image_id.map(str::to_string),
+        request_id: None,
+        user_id: None,
+        deleted: false,
+        deleted_at: None,
+    }
+}
+
+#[tokio::test]
+async fn tasks_are_seen_by_their_owner_and_by_who_sees_their_image() {
+    let (registry, db) = registry().await;
+    let remote = registry.remote();
+    let private = task("p1", None);
+    db.task_create(&private).await.unwrap();
+    let public_image = db
+        .image_create(&image("p1", Visibility::Public))
+        .await
+        .unwrap();
+    let on_public = task("p1", Some(&public_image.id));
+    db.task_create(&on_public).await.unwrap();
+
+    acting_as(member_of("p2"), async {
+        let err = remote.task_get(&private.id).await.unwrap_err();
+        assert!(matches!(err, Error::NotFound(_)), "{err:?}");
+        // Seen through the image, but not changed.
+        assert_eq!(
+            remote.task_get(&on_public.id).await.unwrap().id,
+            on_public.id
+        );
+        let update = glint_domain::TaskUpdate::of(&on_public, time::now());
+        let err = remote.task_update(&update).await.unwrap_err();
+        assert!(matches!(err, Error::NotFound(_)), "{err:?}");
+        // Every project's tasks only for admins; an image's for who sees it.
+        let err = remote
+            .task_get_all(&glint_domain::TaskQuery::default())
+            .await
+            .unwrap_err();
+        assert!(matches!(err, Error::Forbidden(_)), "{err:?}");
+        let of_image = glint_domain::TaskQuery {
+            image_id: Some(public_image.id.clone()),
+            ..Default::default()
+        };
+        assert_eq!(remote.task_get_all(&of_image).await.unwrap().len(), 1);
+        let own = glint_domain::TaskQuery {
+            owner: Some("p2".into()),
+            ..Default::default()
+        };
+        assert!(remote.task_get_all(&own).await.unwrap().is_empty());
+        let err = remote.task_create(&task("p1", None)).await.unwrap_err();
+        assert!(matches!(err, Error::Forbidden(_)), "{err:?}");
+        let err = remote.task_delete_expired(time::now()).await.unwrap_err();
+        assert!(matches!(err, Error::Forbidden(_)), "{err:?}");
+    })
+    .await;
+    // The owner changes its own.
+    acting_as(member_of("p1"), async {
+        let mut update = glint_domain::TaskUpdate::of(&private, time::now());
+        update.status = glint_domain::TaskStatus::Processing;
+        remote.task_update(&update).await.unwrap();
+    })
+    .await;
+}
