@@ -56,7 +56,11 @@ pub async fn run(config: Config) -> Result<(), StartError> {
     let app = glint_dashboard::app(AppState::with_auth(services, auth));
     // With data_api = registry, the caller's identity goes along with each
     // registry call.
-    let app = app.layer(axum::middleware::from_fn(glint_registry::caller::forward));
+    let app = if config.data_api == glint_config::DataApi::Registry {
+        app.layer(axum::middleware::from_fn(glint_registry::caller::forward))
+    } else {
+        app
+    };
 
     let address = config.bind_address();
     let listener = tokio::net::TcpListener::bind(&address)
