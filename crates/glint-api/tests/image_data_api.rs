@@ -320,6 +320,7 @@ async fn multiple_stores_are_listed_and_chosen_per_upload() {
             kind: "file".into(),
             filesystem_store_datadir: "unused".into(),
             description: desc.map(str::to_string),
+            s3: None,
         });
     }
     config.default_store = Some("fast".into());

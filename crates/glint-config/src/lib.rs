@@ -84,6 +84,27 @@ pub struct StoreConfig {
     pub kind: String,
     pub filesystem_store_datadir: PathBuf,
     pub description: Option<String>,
+    /// The `s3_store_*` options of an `s3` store.
+    pub s3: Option<S3StoreOptions>,
+}
+
+/// An `s3` store's section, glance_store's option names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct S3StoreOptions {
+    /// `s3_store_host`: `http://host:port` or a bare host.
+    pub host: String,
+    pub access_key: String,
+    pub secret_key: String,
+    pub bucket: String,
+    pub create_bucket_on_put: bool,
+    pub region_name: String,
+    /// `auto`, `path` or `virtual`.
+    pub bucket_url_format: String,
+    /// `s3_store_large_object_size`, in bytes (the option is in MB).
+    pub large_object_size: u64,
+    /// `s3_store_large_object_chunk_size`, in bytes (the option is in MB).
+    pub large_object_chunk_size: u64,
+    pub thread_pools: usize,
 }
 
 /// Everything Glint reads from configuration.
@@ -524,9 +545,9 @@ fn read_stores(ini: &IniFile, data_dir: &Path) -> Result<Vec<StoreConfig>, Confi
             ))
         })?;
         let (id, kind) = (id.trim().to_string(), kind.trim().to_string());
-        if kind != "file" {
+        if kind != "file" && kind != "s3" {
             return Err(ConfigError(format!(
-                "store '{id}': type '{kind}' is not supported (supported: file)"
+                "store '{id}': type '{kind}' is not supported (supported: file, s3)"
             )));
         }
         if stores.iter().any(|s| s.id == id) {
@@ -536,7 +557,13 @@ fn read_stores(ini: &IniFile, data_dir: &Path) -> Result<Vec<StoreConfig>, Confi
             .get(&id, "filesystem_store_datadir")
             .map(PathBuf::from)
             .unwrap_or_else(|| data_dir.join("images").join(&id));
+        let s3 = if kind == "s3" {
+            Some(read_s3(ini, &id)?)
+        } else {
+            None
+        };
         stores.push(StoreConfig {
+            s3,
             description: ini.get(&id, "store_description").map(str::to_string),
             filesystem_store_datadir: datadir,
             kind,
@@ -544,6 +571,77 @@ fn read_stores(ini: &IniFile, data_dir: &Path) -> Result<Vec<StoreConfig>, Confi
         });
     }
     Ok(stores)
+}
+
+/// The `s3_store_*` options of the store section `[id]`.
+fn read_s3(ini: &IniFile, id: &str) -> Result<S3StoreOptions, ConfigError> {
+    let text = |key: &str| ini.get(id, key).unwrap_or("").trim().to_string();
+    let required = |key: &str| {
+        let value = text(key);
+        if value.is_empty() {
+            Err(ConfigError(format!(
+                "store '{id}': [{id}] {key} is required"
+            )))
+        } else {
+            Ok(value)
+        }
+    };
+    let number = |key: &str, default: u64| -> Result<u64, ConfigError> {
+        match ini.get(id, key).map(str::trim) {
+            None | Some("") => Ok(default),
+            Some(raw) => raw.parse().map_err(|_| {
+                ConfigError(format!(
+                    "invalid value for [{id}] {key}: '{raw}' is not a non-negative integer"
+                ))
+            }),
+        }
+    };
+    let create_bucket_on_put = match text("s3_store_create_bucket_on_put")
+        .to_ascii_lowercase()
+        .as_str()
+    {
+        "" | "false" | "no" | "off" | "0" => false,
+        "true" | "yes" | "on" | "1" => true,
+        raw => {
+            return Err(ConfigError(format!(
+                "invalid value for [{id}] s3_store_create_bucket_on_put: '{raw}' is not a boolean"
+            )))
+        }
+    };
+    let bucket_url_format = match text("s3_store_bucket_url_format").as_str() {
+        "" => "auto".to_string(),
+        f @ ("auto" | "path" | "virtual") => f.to_string(),
+        raw => {
+            return Err(ConfigError(format!(
+            "invalid value for [{id}] s3_store_bucket_url_format: '{raw}' (auto, path or virtual)"
+        )))
+        }
+    };
+    const MB: u64 = 1024 * 1024;
+    let chunk_mb = number("s3_store_large_object_chunk_size", 10)?;
+    if chunk_mb < 5 {
+        return Err(ConfigError(format!(
+            "[{id}] s3_store_large_object_chunk_size must be at least 5 (MB)"
+        )));
+    }
+    let thread_pools = number("s3_store_thread_pools", 10)?;
+    if thread_pools == 0 {
+        return Err(ConfigError(format!(
+            "[{id}] s3_store_thread_pools must be a positive integer"
+        )));
+    }
+    Ok(S3StoreOptions {
+        host: required("s3_store_host")?,
+        access_key: required("s3_store_access_key")?,
+        secret_key: required("s3_store_secret_key")?,
+        bucket: required("s3_store_bucket")?,
+        create_bucket_on_put,
+        region_name: text("s3_store_region_name"),
+        bucket_url_format,
+        large_object_size: number("s3_store_large_object_size", 100)? * MB,
+        large_object_chunk_size: chunk_mb * MB,
+        thread_pools: usize::try_from(thread_pools).unwrap_or(usize::MAX),
+    })
 }
 
 /// `10GB`, `512MB`, `100` (bytes): Glance's size notation for quotas.
@@ -705,6 +803,37 @@ mod tests {
         ] {
             let ini = IniFile::parse(text).unwrap();
             assert!(Config::from_ini(&ini).is_err(), "{text}");
+        }
+    }
+
+    #[test]
+    fn s3_stores_read_glance_store_options() {
+        let c = Config::from_ini(&IniFile::parse(
+            "[DEFAULT]\nenabled_backends = objects:s3\n[glance_store]\ndefault_backend = objects\n\
+             [objects]\ns3_store_host = http://127.0.0.1:9000\ns3_store_access_key = AK\n\
+             s3_store_secret_key = SK\ns3_store_bucket = images\ns3_store_create_bucket_on_put = true\n\
+             s3_store_large_object_chunk_size = 8\n",
+        ).unwrap())
+        .unwrap();
+        let s3 = c.stores[0].s3.as_ref().unwrap();
+        assert_eq!(s3.host, "http://127.0.0.1:9000");
+        assert_eq!(
+            (s3.bucket.as_str(), s3.create_bucket_on_put),
+            ("images", true)
+        );
+        assert_eq!(s3.large_object_chunk_size, 8 << 20);
+        assert_eq!(s3.large_object_size, 100 << 20);
+        assert_eq!(
+            (s3.thread_pools, s3.bucket_url_format.as_str()),
+            (10, "auto")
+        );
+        assert!(c.warnings.is_empty(), "{:?}", c.warnings);
+        for bad in [
+            "[DEFAULT]\nenabled_backends = o:s3\n[glance_store]\ndefault_backend = o\n[o]\ns3_store_host = h\n",
+            "[DEFAULT]\nenabled_backends = o:s3\n[glance_store]\ndefault_backend = o\n[o]\ns3_store_host = h\n\
+             s3_store_access_key = a\ns3_store_secret_key = s\ns3_store_bucket = b\ns3_store_large_object_chunk_size = 4\n",
+        ] {
+            assert!(Config::from_ini(&IniFile::parse(bad).unwrap()).is_err(), "{bad}");
         }
     }
 

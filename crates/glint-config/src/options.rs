@@ -67,7 +67,7 @@ pub const OPTIONS: &[OptionSpec] = &[
         "DEFAULT",
         "enabled_backends",
         "",
-        "Named stores, `id:type` separated by commas (type: file). Each has a section [id]\nwith filesystem_store_datadir and store_description. Empty: one file store.",
+        "Named stores, `id:type` separated by commas (type: file or s3). Each has a section [id]\nwith store_description and filesystem_store_datadir (file) or the s3_store_* options\n(s3: host, access_key, secret_key, bucket, ...). Empty: one file store.",
     ),
     opt("database", "connection", "", "Database URL (sqlite:////path, postgresql://…, mysql+pymysql://…).\nEmpty: SQLite in data_dir."),
     opt(
@@ -183,5 +183,18 @@ pub fn is_ignored_section(section: &str) -> bool {
 }
 
 /// Options of a store's own section (`[fast]` for `enabled_backends = fast:file`).
-pub const STORE_SECTION_OPTIONS: &[&str] =
-    &["filesystem_store_datadir", "store_description", "weight"];
+pub const STORE_SECTION_OPTIONS: &[&str] = &[
+    "filesystem_store_datadir",
+    "store_description",
+    "weight",
+    "s3_store_host",
+    "s3_store_access_key",
+    "s3_store_secret_key",
+    "s3_store_bucket",
+    "s3_store_create_bucket_on_put",
+    "s3_store_region_name",
+    "s3_store_bucket_url_format",
+    "s3_store_large_object_size",
+    "s3_store_large_object_chunk_size",
+    "s3_store_thread_pools",
+];

@@ -178,7 +178,13 @@ pub async fn create_from_url(
     let source = url_import::check(url, &state.config.dashboard_url_hosts)?;
     let attrs = image_attributes(&form)?;
     let image = state.services.images.create(&ctx, &attrs).await?;
-    url_import::spawn_copy(state.services.images.clone(), ctx, image.id.clone(), source);
+    url_import::spawn_copy(
+        state.services.images.clone(),
+        ctx,
+        image.id.clone(),
+        source,
+        state.config.dashboard_url_hosts.clone(),
+    );
     Ok(created(&image, &state))
 }
 

@@ -4,27 +4,17 @@
 //!
 //! Only `http://` URLs whose host (or `host:port`) is listed in
 //! `[dashboard] image_url_allowed_hosts` are fetched, so that dashboard
-//! users cannot make the server reach anything else; redirects are not
-//! followed. A failed copy leaves the image queued and is logged.
+//! users cannot make the server reach anything else; redirects are
+//! followed only to allowed hosts. A failed copy leaves the image queued
+//! and is logged.
 
-use std::io;
-use std::time::Duration;
-
-use bytes::Bytes;
-use futures_util::TryStreamExt;
-use glint_domain::{Error, RequestContext};
+use glint_config::UriFilter;
+use glint_domain::RequestContext;
+use glint_service::import::web_source;
 use glint_service::ImageService;
-use http_body_util::{BodyExt, Empty};
-use hyper::{header, Request, StatusCode, Uri};
-use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::client::legacy::Client;
-use hyper_util::rt::TokioExecutor;
+use hyper::Uri;
 
 use crate::error::{DashError, DashResult};
-
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
-/// How long the source may take to start answering.
-const ANSWER_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// Checks that `url` may be fetched: http, and an allowed host.
 pub fn check(url: &str, allowed_hosts: &[String]) -> DashResult<Uri> {
@@ -66,9 +56,27 @@ pub fn check(url: &str, allowed_hosts: &[String]) -> DashResult<Uri> {
 }
 
 /// Copies the data at `source` into image `image_id` in the background.
-pub fn spawn_copy(images: ImageService, ctx: RequestContext, image_id: String, source: Uri) {
+pub fn spawn_copy(
+    images: ImageService,
+    ctx: RequestContext,
+    image_id: String,
+    source: Uri,
+    allowed_hosts: Vec<String>,
+) {
     tokio::spawn(async move {
-        let result = match open(&source).await {
+        // The web-download fetcher, held to the same hosts (redirects too).
+        let filter = UriFilter {
+            allowed_schemes: vec!["http".into()],
+            disallowed_schemes: vec![],
+            allowed_hosts: allowed_hosts
+                .iter()
+                .map(|h| h.split(':').next().unwrap_or(h).to_string())
+                .collect(),
+            disallowed_hosts: vec![],
+            allowed_ports: vec![],
+            disallowed_ports: vec![],
+        };
+        let result = match web_source::open(&source.to_string(), &filter).await {
             Ok((stream, length)) => images.upload(&ctx, &image_id, stream, length, None).await,
             Err(e) => Err(e),
         };
@@ -81,38 +89,6 @@ pub fn spawn_copy(images: ImageService, ctx: RequestContext, image_id: String, s
             }
         }
     });
-}
-
-/// Starts fetching `source`; its body as a byte stream and its length.
-async fn open(source: &Uri) -> Result<(glint_store::ByteStream, Option<u64>), Error> {
-    let mut connector = HttpConnector::new();
-    connector.set_connect_timeout(Some(CONNECT_TIMEOUT));
-    let client: Client<HttpConnector, Empty<Bytes>> =
-        Client::builder(TokioExecutor::new()).build(connector);
-    let request = Request::get(source.clone())
-        .header(header::USER_AGENT, "glint-dashboard")
-        .body(Empty::new())
-        .map_err(|e| Error::invalid(format!("bad URL {source}: {e}")))?;
-    let response = tokio::time::timeout(ANSWER_TIMEOUT, client.request(request))
-        .await
-        .map_err(|_| Error::invalid(format!("{source} did not answer in time")))?
-        .map_err(|e| Error::invalid(format!("cannot fetch {source}: {e}")))?;
-    if response.status() != StatusCode::OK {
-        return Err(Error::invalid(format!(
-            "{source} answered {}",
-            response.status()
-        )));
-    }
-    let length = response
-        .headers()
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse().ok());
-    let stream = response
-        .into_body()
-        .into_data_stream()
-        .map_err(io::Error::other);
-    Ok((Box::pin(stream), length))
 }
 
 #[cfg(test)]

@@ -2,9 +2,9 @@
 
 use std::sync::Arc;
 
-use glint_config::Config;
+use glint_config::{Config, StoreConfig};
 use glint_domain::Result;
-use glint_store::{FilesystemStore, Store, StoreInfo, Stores};
+use glint_store::{FilesystemStore, S3Settings, S3Store, Store, StoreInfo, Stores};
 
 /// The stores the configuration enables (`enabled_backends`, else the one
 /// file store), each prepared for use.
@@ -17,17 +17,37 @@ pub async fn open(config: &Config) -> Result<Stores> {
         let infos = config
             .stores
             .iter()
-            .map(|s| StoreInfo {
-                id: s.id.clone(),
-                description: s.description.clone(),
-                store: Arc::new(FilesystemStore::new(&s.filesystem_store_datadir))
-                    as Arc<dyn Store>,
+            .map(|s| {
+                Ok(StoreInfo {
+                    id: s.id.clone(),
+                    description: s.description.clone(),
+                    store: backend(s)?,
+                })
             })
-            .collect();
+            .collect::<Result<Vec<_>>>()?;
         Stores::multiple(infos, config.default_store.as_deref().unwrap_or_default())?
     };
     for info in stores.all() {
         info.store.prepare().await?;
     }
     Ok(stores)
+}
+
+/// The backend one named store's section configures.
+fn backend(config: &StoreConfig) -> Result<Arc<dyn Store>> {
+    Ok(match &config.s3 {
+        Some(s3) => Arc::new(S3Store::new(S3Settings {
+            host: s3.host.clone(),
+            access_key: s3.access_key.clone(),
+            secret_key: s3.secret_key.clone(),
+            bucket: s3.bucket.clone(),
+            create_bucket_on_put: s3.create_bucket_on_put,
+            region: s3.region_name.clone(),
+            bucket_url_format: s3.bucket_url_format.clone(),
+            large_object_size: s3.large_object_size,
+            large_object_chunk_size: s3.large_object_chunk_size,
+            thread_pools: s3.thread_pools,
+        })?),
+        None => Arc::new(FilesystemStore::new(&config.filesystem_store_datadir)),
+    })
 }

@@ -7,9 +7,11 @@
 //! interrupted write leaves nothing behind; a crash mid-write leaves a
 //! partial file that [`Store::clean_partials`] removes on the next start.
 
+pub mod conformance;
 mod filesystem;
 mod http;
 mod registry;
+pub mod s3;
 mod stream;
 
 use std::io;
@@ -23,6 +25,7 @@ use glint_domain::Result;
 pub use filesystem::FilesystemStore;
 pub use http::{is_http_location, HttpStore};
 pub use registry::{StoreInfo, Stores};
+pub use s3::{S3Settings, S3Store};
 pub use stream::{channel_stream, CHUNK_SIZE};
 
 /// A stream of image bytes.

@@ -9,6 +9,7 @@ use axum::response::{IntoResponse, Response};
 use futures_util::TryStreamExt;
 use glint_domain::Error;
 use glint_service::image_data::{ImageData, RangeRequest};
+use glint_store::ByteStream;
 
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
@@ -32,7 +33,23 @@ pub async fn upload(
     headers: HeaderMap,
     body: Body,
 ) -> ApiResult<StatusCode> {
-    if let Some(media) = media_type::of_request(&headers) {
+    let (stream, content_length) = octet_stream(&headers, body)?;
+    let store = headers.get(STORE_HEADER).and_then(|v| v.to_str().ok());
+    state
+        .services
+        .images
+        .upload(&ctx, &id, stream, content_length, store)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// An `application/octet-stream` request body as a byte stream, with its
+/// `Content-Length` when sized; 415 for any other media type.
+pub(crate) fn octet_stream(
+    headers: &HeaderMap,
+    body: Body,
+) -> ApiResult<(ByteStream, Option<u64>)> {
+    if let Some(media) = media_type::of_request(headers) {
         if !media.eq_ignore_ascii_case("application/octet-stream") {
             return Err(ApiError(Error::UnsupportedMediaType(format!(
                 "The request media type {media} is not supported by this server. Invalid content type {media}"
@@ -43,14 +60,8 @@ pub async fn upload(
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
-    let store = headers.get(STORE_HEADER).and_then(|v| v.to_str().ok());
     let stream = body.into_data_stream().map_err(io::Error::other);
-    state
-        .services
-        .images
-        .upload(&ctx, &id, Box::pin(stream), content_length, store)
-        .await?;
-    Ok(StatusCode::NO_CONTENT)
+    Ok((Box::pin(stream), content_length))
 }
 
 /// `GET /v2/images/{image_id}/file` — downloads the image's data with

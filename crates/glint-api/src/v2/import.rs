@@ -1,21 +1,17 @@
 //! Interoperable import: `PUT /v2/images/{id}/stage`,
 //! `POST /v2/images/{id}/import` and `GET /v2/info/import`.
 
-use std::io;
-
 use axum::body::{Body, Bytes};
 use axum::extract::{Path, State};
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
-use futures_util::TryStreamExt;
-use glint_domain::Error;
 use glint_service::import::ImportRequest;
 use serde_json::{json, Value};
 
 use crate::auth::Caller;
-use crate::error::{ApiError, ApiResult};
-use crate::media_type;
+use crate::error::ApiResult;
 use crate::state::AppState;
+use crate::v2::image_data::octet_stream;
 use crate::v2::images::json_body;
 
 /// `PUT /v2/images/{image_id}/stage` — keeps the data in the staging area
@@ -31,22 +27,11 @@ pub async fn stage(
     headers: HeaderMap,
     body: Body,
 ) -> ApiResult<StatusCode> {
-    if let Some(media) = media_type::of_request(&headers) {
-        if !media.eq_ignore_ascii_case("application/octet-stream") {
-            return Err(ApiError(Error::UnsupportedMediaType(format!(
-                "The request media type {media} is not supported by this server. Invalid content type {media}"
-            ))));
-        }
-    }
-    let content_length = headers
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    let stream = body.into_data_stream().map_err(io::Error::other);
+    let (stream, content_length) = octet_stream(&headers, body)?;
     state
         .services
         .imports
-        .stage(&ctx, &id, Box::pin(stream), content_length)
+        .stage(&ctx, &id, stream, content_length)
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }

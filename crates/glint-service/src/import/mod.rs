@@ -274,14 +274,7 @@ impl ImportService {
         let config = &self.images.config;
         uri_filter::check(uri, &config.import.uri_filter)?;
         let image = self.images.create(ctx, properties).await?;
-        let req = ImportRequest {
-            method: ImportMethod::WebDownload {
-                uri: uri.to_string(),
-            },
-            stores: None,
-            all_stores: false,
-            all_stores_must_succeed: true,
-        };
+        let req = ImportRequest::web_download(uri);
         let stores = vec![self.images.stores.default_store().id.clone()];
         self.begin(ctx, &image, &req, &stores, "import", input.clone())
             .await

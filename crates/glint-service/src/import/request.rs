@@ -34,6 +34,21 @@ pub struct ImportRequest {
     pub all_stores_must_succeed: bool,
 }
 
+impl ImportRequest {
+    /// A web-download of `uri` into the default store (the tasks API's
+    /// `import` task).
+    pub fn web_download(uri: &str) -> Self {
+        ImportRequest {
+            method: ImportMethod::WebDownload {
+                uri: uri.to_string(),
+            },
+            stores: None,
+            all_stores: false,
+            all_stores_must_succeed: true,
+        }
+    }
+}
+
 fn flag(body: &Map<String, Value>, key: &str, default: bool) -> Result<bool> {
     match body.get(key) {
         None | Some(Value::Null) => Ok(default),

@@ -712,14 +712,7 @@ fn read_input(task: &Task) -> Result<(String, ImportRequest, Vec<String>)> {
     let bad = || Error::internal(format!("import task {} has an unreadable input", task.id));
     if let Some(uri) = task.input.get("import_from").and_then(Value::as_str) {
         let image_id = task.image_id.clone().ok_or_else(bad)?;
-        let req = ImportRequest {
-            method: ImportMethod::WebDownload {
-                uri: uri.to_string(),
-            },
-            stores: None,
-            all_stores: false,
-            all_stores_must_succeed: true,
-        };
+        let req = ImportRequest::web_download(uri);
         // No stores named: the default store.
         return Ok((image_id, req, Vec::new()));
     }
