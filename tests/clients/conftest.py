@@ -87,7 +87,8 @@ def running_glint(extra_conf=""):
             "[DEFAULT]\n"
             "bind_host = 127.0.0.1\n"
             f"bind_port = {port}\n"
-            f"data_dir = {tmp}/data\n"
+            + _registry_conf()
+            + f"data_dir = {tmp}/data\n"
             "[database]\n"
             f"connection = sqlite:///{tmp}/glint.sqlite\n"
             "[glance_store]\n"
@@ -95,6 +96,7 @@ def running_glint(extra_conf=""):
             + extra_conf
         )
         log = open(pathlib.Path(tmp) / "glint.log", "w+")
+        registry = _start_registry(binary, conf, tmp)
         proc = subprocess.Popen([binary, "serve", "--config-file", str(conf)],
                                 stdout=log, stderr=subprocess.STDOUT,
                                 stdin=subprocess.DEVNULL, cwd=tmp)
@@ -122,14 +124,51 @@ def running_glint(extra_conf=""):
                 time.sleep(0.1)
             yield url
         finally:
-            if proc.poll() is None:
-                proc.terminate()
-                try:
-                    proc.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-                    proc.wait()
+            for p in (proc, registry):
+                if p is not None and p.poll() is None:
+                    p.terminate()
+                    try:
+                        p.wait(timeout=10)
+                    except subprocess.TimeoutExpired:
+                        p.kill()
+                        p.wait()
             log.close()
+
+
+# Registry mode (GLINT_DATA_API=registry): `glint registry` owns the database
+# and `glint serve` keeps its records through it, both reading one file.
+_REGISTRY_PORT = None
+
+
+def _registry_conf():
+    global _REGISTRY_PORT
+    if os.environ.get("GLINT_DATA_API") != "registry":
+        return ""
+    _REGISTRY_PORT = _free_port()
+    return f"data_api = registry\nregistry_host = 127.0.0.1\nregistry_port = {_REGISTRY_PORT}\n"
+
+
+def _start_registry(binary, conf, tmp):
+    """Starts `glint registry` on the configuration's registry_port, in
+    registry mode; waits until it answers."""
+    if os.environ.get("GLINT_DATA_API") != "registry":
+        return None
+    log = open(pathlib.Path(tmp) / "registry.log", "w+")
+    proc = subprocess.Popen([binary, "registry", "--config-file", str(conf)],
+                            stdout=log, stderr=subprocess.STDOUT,
+                            stdin=subprocess.DEVNULL, cwd=tmp)
+    deadline = time.monotonic() + START_TIMEOUT
+    while True:
+        try:
+            with socket.create_connection(("127.0.0.1", _REGISTRY_PORT), timeout=1):
+                return proc
+        except OSError:
+            pass
+        if proc.poll() is not None or time.monotonic() > deadline:
+            proc.kill()
+            log.seek(0)
+            pytest.fail(f"`{binary} registry` did not start; its output:\n{log.read()}")
+        time.sleep(0.1)
 
 
 @pytest.fixture(scope="session")

@@ -8,6 +8,7 @@
 #   bash tests/clients/run.sh -k sdk -x             # pytest options pass through
 #   bash tests/clients/run.sh tests/clients/test_http.py
 #   GLINT_URL=http://127.0.0.1:9393 GLINT_IDENTITY_PROXY=1 bash tests/clients/run.sh
+#   GLINT_DATA_API=registry bash tests/clients/run.sh   # glint serve in front of glint registry
 #
 # The clients live in a venv at $GLINT_CLIENTS_VENV (default
 # ~/.cache/glint/clients-venv), (re)installed only when requirements.txt

@@ -89,7 +89,7 @@ fn token_header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
         .filter(|v| !v.is_empty())
 }
 
-fn context_from_token(who: Authenticated, request_id: String) -> RequestContext {
+pub fn context_from_token(who: Authenticated, request_id: String) -> RequestContext {
     let user = who.user;
     RequestContext {
         request_id,

@@ -40,6 +40,7 @@ pub fn status_of(e: &Error) -> StatusCode {
         Error::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
         Error::RangeNotSatisfiable(_) => StatusCode::RANGE_NOT_SATISFIABLE,
         Error::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        Error::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
     }
 }
 

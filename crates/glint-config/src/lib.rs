@@ -163,6 +163,22 @@ pub struct Config {
     pub vmdk_allowed_types: Vec<String>,
     /// Warnings produced while loading (unknown options…), for logging.
     pub warnings: Vec<String>,
+    /// `data_api`: the database itself, or a registry.
+    pub data_api: DataApi,
+    /// `registry_host` and `registry_port`.
+    pub registry_host: String,
+    pub registry_port: u16,
+    /// `registry_client_timeout`, in seconds.
+    pub registry_client_timeout: u64,
+}
+
+/// Where the Image API keeps its records (`data_api`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DataApi {
+    /// The `[database] connection`, directly.
+    Database,
+    /// A `glint registry` service.
+    Registry,
 }
 
 impl Config {
@@ -326,7 +342,20 @@ impl Config {
                 .list_or_empty("image_format", "gpt_safety_checks_nonfatal")?,
             vmdk_allowed_types: r.list_or_empty("image_format", "vmdk_allowed_types")?,
             warnings,
+            data_api: read_data_api(&r)?,
+            registry_host: r.string("DEFAULT", "registry_host")?,
+            registry_port: read_port(&r, "registry_port", 9191)?,
+            registry_client_timeout: r.u64("DEFAULT", "registry_client_timeout")?.unwrap_or(600),
         })
+    }
+
+    /// The registry's address, as `host:port`.
+    pub fn registry_address(&self) -> String {
+        if self.registry_host.contains(':') {
+            format!("[{}]:{}", self.registry_host, self.registry_port)
+        } else {
+            format!("{}:{}", self.registry_host, self.registry_port)
+        }
     }
 
     /// The address to listen on, as `host:port`.
@@ -337,6 +366,25 @@ impl Config {
             format!("{}:{}", self.bind_host, self.bind_port)
         }
     }
+}
+
+fn read_data_api(r: &Reader<'_>) -> Result<DataApi, ConfigError> {
+    match r.string("DEFAULT", "data_api")?.as_str() {
+        "" | "database" | "glance.db.sqlalchemy.api" => Ok(DataApi::Database),
+        "registry" | "glance.db.registry.api" => Ok(DataApi::Registry),
+        other => Err(ConfigError(format!(
+            "invalid value for [DEFAULT] data_api: '{other}' (expected database or registry)"
+        ))),
+    }
+}
+
+fn read_port(r: &Reader<'_>, name: &str, default: u64) -> Result<u16, ConfigError> {
+    let port = r.u64("DEFAULT", name)?.unwrap_or(default);
+    u16::try_from(port).map_err(|_| {
+        ConfigError(format!(
+            "invalid value for [DEFAULT] {name}: {port} is not a port number"
+        ))
+    })
 }
 
 fn read_keystone(r: &Reader<'_>) -> Result<KeystoneAuthtoken, ConfigError> {
@@ -844,6 +892,29 @@ mod tests {
         }
         assert_eq!(parse_byte_size("100"), Some(100));
         assert_eq!(parse_byte_size("1KB"), Some(1024));
+    }
+
+    #[test]
+    fn data_api_and_the_registry_address() {
+        let c = Config::defaults();
+        assert_eq!(c.data_api, DataApi::Database);
+        assert_eq!(c.registry_address(), "127.0.0.1:9191");
+        for (text, want) in [
+            ("data_api = registry", DataApi::Registry),
+            ("data_api = glance.db.registry.api", DataApi::Registry),
+            ("data_api = glance.db.sqlalchemy.api", DataApi::Database),
+        ] {
+            let ini = IniFile::parse(&format!("[DEFAULT]\n{text}\n")).unwrap();
+            assert_eq!(Config::from_ini(&ini).unwrap().data_api, want, "{text}");
+        }
+        let ini = IniFile::parse("[DEFAULT]\nregistry_host = ::1\nregistry_port = 9393\n").unwrap();
+        let c = Config::from_ini(&ini).unwrap();
+        assert_eq!(c.registry_address(), "[::1]:9393");
+        assert!(c.warnings.is_empty(), "{:?}", c.warnings);
+        for bad in ["data_api = simple", "registry_port = 70000"] {
+            let ini = IniFile::parse(&format!("[DEFAULT]\n{bad}\n")).unwrap();
+            assert!(Config::from_ini(&ini).is_err(), "{bad}");
+        }
     }
 
     #[test]

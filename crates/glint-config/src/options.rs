@@ -114,6 +114,15 @@ pub const OPTIONS: &[OptionSpec] = &[
     opt("DEFAULT", "property_protection_file", "", "Property protections file; empty: no protections."),
     opt("DEFAULT", "property_protection_rule_format", "roles", "How property protections name who may act: roles or policies."),
     opt(
+        "DEFAULT",
+        "data_api",
+        "database",
+        "Where the Image API keeps its records: database (the [database] connection) or\nregistry (a `glint registry` at registry_host:registry_port; Glance's\nglance.db.registry.api is accepted too).",
+    ),
+    opt("DEFAULT", "registry_host", "127.0.0.1", "Address of the registry: where `glint registry` listens and data_api = registry connects."),
+    opt("DEFAULT", "registry_port", "9191", "Port of the registry."),
+    opt("DEFAULT", "registry_client_timeout", "600", "Seconds the Image API waits for one registry call before answering 503."),
+    opt(
         "dashboard",
         "image_url_allowed_hosts",
         "",

@@ -27,6 +27,9 @@ pub enum Error {
     RangeNotSatisfiable(String),
     /// A backing service (database, store) failed (→ 500).
     Internal(String),
+    /// A service this one depends on (the registry) cannot be reached; the
+    /// operation was not carried out (→ 503).
+    Unavailable(String),
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -60,7 +63,8 @@ impl Error {
             | Error::LimitExceeded(m)
             | Error::UnsupportedMediaType(m)
             | Error::RangeNotSatisfiable(m)
-            | Error::Internal(m) => m,
+            | Error::Internal(m)
+            | Error::Unavailable(m) => m,
         }
     }
 }

@@ -7,7 +7,8 @@ use std::fmt;
 use chrono::{DateTime, Utc};
 
 /// Where an image is in its life; Glance's status machine.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum ImageStatus {
     Queued,
     Saving,
@@ -59,7 +60,8 @@ impl fmt::Display for ImageStatus {
 }
 
 /// Who may see an image besides its owner.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Visibility {
     /// Everyone, and it shows in everyone's default list.
     Public,
@@ -100,7 +102,8 @@ impl fmt::Display for Visibility {
 }
 
 /// The state of one copy of an image's bytes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum LocationStatus {
     Active,
     /// Waiting for the scrubber (delayed delete).
@@ -130,7 +133,7 @@ impl LocationStatus {
 
 /// Where one copy of an image's bytes lives: a store URL and its metadata
 /// (`{"store": "fast"}` when several stores are enabled).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ImageLocation {
     pub url: String,
     pub metadata: serde_json::Map<String, serde_json::Value>,
@@ -145,7 +148,7 @@ impl ImageLocation {
 }
 
 /// An image record: base attributes, extra properties and tags.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Image {
     pub id: String,
     pub name: Option<String>,
@@ -175,7 +178,7 @@ pub struct Image {
 }
 
 /// The values a new image starts with, before the service fills in the rest.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct NewImage {
     pub id: Option<String>,
     pub name: Option<String>,
@@ -229,7 +232,7 @@ impl Image {
 /// win. `from_state` makes the write a compare-and-swap on the status: when
 /// the stored status differs, nothing is written and the repository answers
 /// `Conflict`.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ImageUpdate {
     pub image: Image,
     pub set_properties: BTreeMap<String, String>,

@@ -7,7 +7,8 @@ use chrono::{DateTime, Utc};
 use crate::image::{ImageStatus, Visibility};
 
 /// The attributes Glance lets clients sort by.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum SortKey {
     Name,
     Status,
@@ -49,7 +50,8 @@ impl SortKey {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum SortDir {
     Asc,
     Desc,
@@ -66,7 +68,8 @@ impl SortDir {
 }
 
 /// A comparison against a timestamp (`created_at=gt:2016-04-18T21:38:54Z`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Comparison {
     Eq,
     Neq,
@@ -90,21 +93,23 @@ impl Comparison {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct TimeFilter {
     pub op: Comparison,
     pub at: DateTime<Utc>,
 }
 
 /// An exact match, or one of several values (`name=in:a,"b,c"`).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum ValueFilter {
     Eq(String),
     In(Vec<String>),
 }
 
 /// Which member relations count when listing shared images.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum MemberStatusFilter {
     #[default]
     Accepted,
@@ -136,13 +141,14 @@ impl MemberStatusFilter {
 }
 
 /// The `visibility` list filter: one visibility, or everything visible.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum VisibilityFilter {
     Only(Visibility),
     All,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 pub struct ImageFilters {
     pub id: Option<ValueFilter>,
     pub name: Option<ValueFilter>,
@@ -168,13 +174,13 @@ pub struct ImageFilters {
 }
 
 /// Whose eyes a listing is for: decides which images are candidates at all.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Viewer {
     pub project_id: Option<String>,
     pub is_admin: bool,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ImageListQuery {
     pub viewer: Viewer,
     pub filters: ImageFilters,

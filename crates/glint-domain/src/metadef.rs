@@ -9,7 +9,7 @@ use crate::image::Visibility;
 use crate::image_query::Viewer;
 
 /// A namespace's own attributes.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Namespace {
     pub namespace: String,
     pub display_name: Option<String>,
@@ -23,7 +23,7 @@ pub struct Namespace {
 
 /// A resource type's association with a namespace: the prefix its
 /// properties take on that resource type, and where they apply.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ResourceTypeAssociation {
     pub name: String,
     pub prefix: Option<String>,
@@ -33,7 +33,7 @@ pub struct ResourceTypeAssociation {
 }
 
 /// A known resource type (`OS::Glance::Image`, …).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ResourceType {
     pub name: String,
     pub created_at: DateTime<Utc>,
@@ -42,14 +42,14 @@ pub struct ResourceType {
 
 /// A property definition: its name and its JSON-schema fragment (type,
 /// title, enum, …), kept as written.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct MetadefProperty {
     pub name: String,
     pub schema: Map<String, Value>,
 }
 
 /// A group of property definitions.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct MetadefObject {
     pub name: String,
     pub description: Option<String>,
@@ -59,7 +59,7 @@ pub struct MetadefObject {
     pub updated_at: DateTime<Utc>,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct MetadefTag {
     pub name: String,
     pub created_at: DateTime<Utc>,
@@ -67,7 +67,7 @@ pub struct MetadefTag {
 }
 
 /// A namespace with everything in it, as a catalog file holds it.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct NamespaceContents {
     pub namespace: Namespace,
     pub associations: Vec<ResourceTypeAssociation>,
@@ -77,7 +77,7 @@ pub struct NamespaceContents {
 }
 
 /// Which namespaces a list returns, in what order.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct NamespaceQuery {
     pub viewer: Viewer,
     pub visibility: Option<Visibility>,

@@ -7,7 +7,8 @@ use chrono::{DateTime, Utc};
 use serde_json::{Map, Value};
 
 /// Glance's task status machine: pending → processing → success | failure.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum TaskStatus {
     Pending,
     Processing,
@@ -53,7 +54,7 @@ pub const TASK_TYPES: [&str; 3] = ["import", "api_image_import", "location_impor
 
 /// One task, with its input, result and message (Glance's `tasks` and
 /// `task_info` rows).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Task {
     pub id: String,
     /// `api_image_import` for the import API; `import` for `POST /v2/tasks`.
@@ -78,7 +79,7 @@ pub struct Task {
 /// A change to a task, written if the task is still in `from_status` and,
 /// when given, still has `from_updated_at` (a compare-and-swap that lets one
 /// node take over a stale task and makes racing takers lose cleanly).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct TaskUpdate {
     pub id: String,
     pub status: TaskStatus,
@@ -108,7 +109,8 @@ impl TaskUpdate {
 
 /// Sort keys `GET /v2/tasks` accepts (non-null columns, so that markers
 /// page the same on every engine).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum TaskSortKey {
     CreatedAt,
     UpdatedAt,
@@ -145,7 +147,7 @@ impl TaskSortKey {
 }
 
 /// What a task listing asks for.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct TaskQuery {
     /// Only this owner's tasks; `None` for every owner (admins, workers).
     pub owner: Option<String>,

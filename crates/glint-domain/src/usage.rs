@@ -1,7 +1,7 @@
 //! What one project's images use: the figures quotas are checked against.
 
 /// Usage by the live (not deleted) images of one owner.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct OwnerUsage {
     /// Sum of image sizes.
     pub stored_bytes: u64,

@@ -110,6 +110,12 @@ impl Keystone {
         Ok(Authenticated { user, service })
     }
 
+    /// The image service's own token (`[keystone_authtoken]` username and
+    /// project), for calls it makes on its own behalf.
+    pub async fn service_token(&self, renew: bool) -> Result<String, AuthFailure> {
+        self.session.token(renew).await
+    }
+
     /// Validates one token, from the cache when it can.
     pub async fn validate(&self, token: &str) -> Result<TokenInfo, AuthFailure> {
         let now = Utc::now();

@@ -4,6 +4,7 @@
 
 mod keystone_limits;
 mod metadefs_admin;
+mod registry;
 mod serve;
 
 use std::path::PathBuf;
@@ -35,6 +36,9 @@ enum Command {
     },
     /// Remove the bytes of delayed-delete images whose scrub_time has passed.
     Scrub,
+    /// Serve the registry: the database behind the registry v1 REST API and
+    /// the repository RPC (default 127.0.0.1:9191), for `data_api = registry`.
+    Registry,
     /// Configuration helpers.
     Config {
         #[command(subcommand)]
@@ -123,7 +127,7 @@ fn main() -> ExitCode {
         Err(code) => return code,
     };
     let workers = match cli.command {
-        Command::Serve => config.workers,
+        Command::Serve | Command::Registry => config.workers,
         _ => Some(1),
     };
     let rt = match runtime(workers) {
@@ -169,6 +173,7 @@ fn main() -> ExitCode {
                 .await
                 .map(|n| Some(format!("scrubbed {n} image location(s)"))),
             Command::Config { .. } => Ok(None),
+            Command::Registry => registry::run(config).await.map(|()| None),
         }
     });
     match outcome {

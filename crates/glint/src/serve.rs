@@ -5,7 +5,6 @@ use std::sync::Arc;
 use glint_api::auth::Authenticator;
 use glint_api::AppState;
 use glint_config::Config;
-use glint_domain::Error;
 use glint_service::{Policy, Services};
 
 pub enum StartError {
@@ -23,12 +22,7 @@ pub async fn run(config: Config) -> Result<(), StartError> {
         }
         None => Authenticator::Noauth,
     };
-    let repo = glint_db::open(&config.database_connection)
-        .await
-        .map_err(|e| match e {
-            Error::InvalidInput(m) => StartError::Config(m),
-            other => StartError::Other(format!("database: {other}")),
-        })?;
+    let repo = crate::registry::open_repository(&config).await?;
     let stores = glint_service::stores::open(&config)
         .await
         .map_err(|e| StartError::Other(format!("image store: {e}")))?;
@@ -60,6 +54,13 @@ pub async fn run(config: Config) -> Result<(), StartError> {
     }
     // The dashboard (`/api/glance`, `/dashboard`) in front of the Image API.
     let app = glint_dashboard::app(AppState::with_auth(services, auth));
+    // With data_api = registry, the caller's identity goes along with each
+    // registry call.
+    let app = if config.data_api == glint_config::DataApi::Registry {
+        app.layer(axum::middleware::from_fn(glint_registry::caller::forward))
+    } else {
+        app
+    };
 
     let address = config.bind_address();
     let listener = tokio::net::TcpListener::bind(&address)
@@ -89,9 +90,7 @@ fn spawn_scrubber(images: glint_service::ImageService, interval: u64) {
 /// `glint scrub`: one scrubber pass, then exit.
 pub async fn scrub(config: Config) -> Result<usize, StartError> {
     let config = Arc::new(config);
-    let repo = glint_db::open(&config.database_connection)
-        .await
-        .map_err(|e| StartError::Other(format!("database: {e}")))?;
+    let repo = crate::registry::open_repository(&config).await?;
     let stores = glint_service::stores::open(&config)
         .await
         .map_err(|e| StartError::Other(format!("image store: {e}")))?;
@@ -103,7 +102,7 @@ pub async fn scrub(config: Config) -> Result<usize, StartError> {
         .map_err(|e| StartError::Other(format!("scrub: {e}")))
 }
 
-async fn shutdown_signal() {
+pub async fn shutdown_signal() {
     let ctrl_c = async {
         let _ = tokio::signal::ctrl_c().await;
     };
