@@ -462,3 +462,29 @@ def test_locations_through_patch_with_the_glance_cli(multi, source, tmp_path):
     shown = api(multi, "GET", f"/v2/images/{image['id']}").json()
     assert [loc["url"] for loc in shown["locations"]] == [f"{source}/slow.raw"]
     assert downloaded(multi, image["id"]) == MD5
+
+
+def test_imports_are_format_checked(multi, source, tmp_path):
+    """The staged bytes are inspected like an upload's: a qcow2 with a
+    backing file, or raw bytes declared qcow2, fail the import."""
+    base = tmp_path / "base.qcow2"
+    qemu_img("create", "-f", "qcow2", base, "1M")
+    child = tmp_path / "child.qcow2"
+    qemu_img("create", "-f", "qcow2", "-b", base, "-F", "qcow2", child)
+    image = stage_and_import(multi, child, "qcow2")
+    assert image["status"] == "queued", image
+    [task] = tasks_of(multi, image["id"])
+    assert task["status"] == "failure" and "backing file" in task["message"], task
+
+    raw = tmp_path / "disk.raw"
+    raw.write_bytes(DATA[:256 * 1024])
+    image = stage_and_import(multi, raw, "qcow2")
+    assert image["status"] == "queued", image
+    [task] = tasks_of(multi, image["id"])
+    assert "does not match" in task["message"], task
+
+    good = tmp_path / "good.qcow2"
+    qemu_img("create", "-f", "qcow2", good, "2M")
+    image = stage_and_import(multi, good, "qcow2")
+    assert image["status"] == "active", image
+    assert image["virtual_size"] == 2 * 1024 * 1024

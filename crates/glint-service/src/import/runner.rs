@@ -25,6 +25,7 @@ use super::request::{ImportMethod, ImportRequest};
 use super::{
     plugins, web_source, FAILED_IMPORT, IMPORTING_TO_STORES, IMPORT_TASK, IMPORT_TASK_TYPE,
 };
+use crate::format_gate::FormatGate;
 use crate::hashing::hashing_stream;
 use crate::images::ImageService;
 
@@ -368,8 +369,11 @@ impl ImportRunner {
             }
         }
         claim.check()?;
-        if req.method != ImportMethod::CopyImage && !self.images.config.import.plugins.is_empty() {
-            self.run_plugins(&image_id).await?;
+        if req.method != ImportMethod::CopyImage {
+            if !self.images.config.import.plugins.is_empty() {
+                self.run_plugins(&image_id).await?;
+            }
+            self.check_format(&image_id).await?;
         }
         for store_id in todo {
             claim.check()?;
@@ -392,6 +396,34 @@ impl ImportRunner {
             }
         }
         Ok((req, outcome))
+    }
+
+    /// Inspects the staged file as an upload's bytes are inspected:
+    /// unsafe content, or content that is not the image's disk format,
+    /// fails the import; the format's virtual size is recorded.
+    async fn check_format(&self, image_id: &str) -> Result<()> {
+        let image = self.images.repo.image_get(image_id, false).await?;
+        let Some(gate) = FormatGate::for_image(&image, &self.images.config) else {
+            return Ok(());
+        };
+        let staged = self.staging.datadir().join(image_id);
+        let report = tokio::task::spawn_blocking(move || {
+            std::fs::File::open(&staged).and_then(glint_format::Report::read_from)
+        })
+        .await
+        .map_err(|e| Error::internal(format!("format inspection failed: {e}")))?
+        .map_err(|e| Error::internal(format!("cannot read the staged data: {e}")))?;
+        let virtual_size = gate
+            .verdict(&report)
+            .map_err(|e| Error::invalid(format!("Image format check failed: {}", e.message())))?;
+        if let Some(vs) = virtual_size.filter(|vs| image.virtual_size != Some(*vs as i64)) {
+            let mut next = image.clone();
+            next.virtual_size = Some(vs as i64);
+            let mut update = ImageUpdate::base(next);
+            update.from_state = Some(image.status);
+            self.images.repo.image_update(&update).await?;
+        }
+        Ok(())
     }
 
     /// Runs the import plugins on the staged file and records what they
