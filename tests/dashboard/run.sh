@@ -85,6 +85,8 @@ connection = sqlite:///$dir/glint.sqlite
 filesystem_store_datadir = $dir/images
 [dashboard]
 image_url_allowed_hosts = 127.0.0.1
+[import_filtering_opts]
+allowed_ports =
 $extra
 CONF
     echo "$port"

@@ -12,6 +12,8 @@ use glint_api::AppState;
 use glint_domain::image_query::{ImageListQuery, Viewer};
 use glint_domain::{Image, RequestContext};
 use glint_service::image_patch::{Dialect, OpKind, PatchOp};
+use glint_service::import::{uri_filter, ImportRequest};
+use glint_service::locations::ValidationData;
 use serde_json::{json, Value};
 
 use crate::body::json_object;
@@ -136,12 +138,12 @@ pub(crate) fn created(image: &Image, state: &AppState) -> Response {
 }
 
 /// `PUT /api/glance/images/` — creates an image whose data comes from
-/// `image_url`. Required: `source_type` (`url`), `image_url`,
-/// `disk_format`, `visibility`, `protected`. With `import_data` true the
-/// bytes are copied in from the URL (http only, hosts in `[dashboard]
-/// image_url_allowed_hosts`) after the answer, as Glance's `copy_from`;
-/// with it false the URL would become the image's location, which Glint
-/// does not support (400). Other fields become custom properties.
+/// `image_url` (http only, hosts in `[dashboard] image_url_allowed_hosts`).
+/// Required: `source_type` (`url`), `image_url`, `disk_format`,
+/// `visibility`, `protected`. With `import_data` true the bytes are copied
+/// in by a web-download import (a task, held to `[import_filtering_opts]`
+/// too); with it false the URL becomes the image's location, read through
+/// the HTTP store. Other fields become custom properties.
 pub async fn create_from_url(
     State(state): State<AppState>,
     Caller(ctx): Caller,
@@ -170,22 +172,45 @@ pub async fn create_from_url(
         .get("image_url")
         .and_then(Value::as_str)
         .ok_or_else(|| DashError::bad_request("image_url must be a string"))?;
-    if !truthy(form.get("import_data")) {
-        return Err(DashError::bad_request(
-            "Glint does not keep images at external locations: set import_data to copy the data in",
-        ));
-    }
     let source = url_import::check(url, &state.config.dashboard_url_hosts)?;
     let attrs = image_attributes(&form)?;
+    if truthy(form.get("import_data")) {
+        // A web-download import, held to [import_filtering_opts] as well.
+        uri_filter::check(url, &state.config.import.uri_filter)?;
+        let image = state.services.images.create(&ctx, &attrs).await?;
+        let request = ImportRequest::web_download(url);
+        let raw = serde_json::json!({"method": {"name": "web-download", "uri": url}});
+        if let Err(e) = state
+            .services
+            .imports
+            .import(&ctx, &image.id, &request, &raw)
+            .await
+        {
+            let _ = state.services.images.delete(&ctx, &image.id).await;
+            return Err(e.into());
+        }
+        let image = state.services.images.get(&ctx, &image.id).await?;
+        return Ok(created(&image, &state));
+    }
+    // The URL becomes the image's location (read through the HTTP store).
     let image = state.services.images.create(&ctx, &attrs).await?;
-    url_import::spawn_copy(
-        state.services.images.clone(),
-        ctx,
-        image.id.clone(),
-        source,
-        state.config.dashboard_url_hosts.clone(),
-    );
-    Ok(created(&image, &state))
+    match state
+        .services
+        .images
+        .add_location(
+            &ctx,
+            &image.id,
+            &source.to_string(),
+            &ValidationData::default(),
+        )
+        .await
+    {
+        Ok(image) => Ok(created(&image, &state)),
+        Err(e) => {
+            let _ = state.services.images.delete(&ctx, &image.id).await;
+            Err(e.into())
+        }
+    }
 }
 
 /// `PATCH /api/glance/images/{id}/` — sets the image's attributes from the

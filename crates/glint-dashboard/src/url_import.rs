@@ -1,17 +1,10 @@
-//! Creating an image from a URL with `import_data`: the bytes are streamed
-//! from the URL through the image service's upload, as Glance's
-//! `copy_from` did, after the create has been answered.
-//!
-//! Only `http://` URLs whose host (or `host:port`) is listed in
-//! `[dashboard] image_url_allowed_hosts` are fetched, so that dashboard
-//! users cannot make the server reach anything else; redirects are
-//! followed only to allowed hosts. A failed copy leaves the image queued
-//! and is logged.
+//! Which URLs the dashboard may create images from: only `http://` URLs
+//! whose host (or `host:port`) is listed in `[dashboard]
+//! image_url_allowed_hosts`, so that dashboard users cannot make the
+//! server reach anything else. The data then comes in by a web-download
+//! import (held to `[import_filtering_opts]` too), or the URL becomes the
+//! image's location.
 
-use glint_config::UriFilter;
-use glint_domain::RequestContext;
-use glint_service::import::web_source;
-use glint_service::ImageService;
 use hyper::Uri;
 
 use crate::error::{DashError, DashResult};
@@ -53,42 +46,6 @@ pub fn check(url: &str, allowed_hosts: &[String]) -> DashResult<Uri> {
         )));
     }
     Ok(uri)
-}
-
-/// Copies the data at `source` into image `image_id` in the background.
-pub fn spawn_copy(
-    images: ImageService,
-    ctx: RequestContext,
-    image_id: String,
-    source: Uri,
-    allowed_hosts: Vec<String>,
-) {
-    tokio::spawn(async move {
-        // The web-download fetcher, held to the same hosts (redirects too).
-        let filter = UriFilter {
-            allowed_schemes: vec!["http".into()],
-            disallowed_schemes: vec![],
-            allowed_hosts: allowed_hosts
-                .iter()
-                .map(|h| h.split(':').next().unwrap_or(h).to_string())
-                .collect(),
-            disallowed_hosts: vec![],
-            allowed_ports: vec![],
-            disallowed_ports: vec![],
-        };
-        let result = match web_source::open(&source.to_string(), &filter).await {
-            Ok((stream, length)) => images.upload(&ctx, &image_id, stream, length, None).await,
-            Err(e) => Err(e),
-        };
-        match result {
-            Ok(image) => {
-                tracing::info!(image_id = %image.id, %source, "image data copied from URL")
-            }
-            Err(e) => {
-                tracing::warn!(image_id, %source, error = %e, "copying image data from URL failed")
-            }
-        }
-    });
 }
 
 #[cfg(test)]

@@ -516,6 +516,7 @@ async fn create_from_url_copies_the_data_in() {
     let port = serve_bytes(b"bytes from the web").await;
     let mut config = glint_config::Config::defaults();
     config.dashboard_url_hosts = vec!["127.0.0.1".into()];
+    config.import.uri_filter.allowed_ports = vec![];
     let app = TestApp::with_config(config).await;
     let url = format!("http://127.0.0.1:{port}/disk.img");
 
@@ -567,11 +568,17 @@ async fn create_from_url_refusals_are_named() {
         missing.json(),
         json!("missing required fields: source_type, disk_format, visibility, protected")
     );
-    let mut form = url_form("http://127.0.0.1/x");
+    // A location nobody answers at is refused, and no image is left.
+    let mut form = url_form("http://127.0.0.1:1/x");
     form["import_data"] = json!(false);
     let location = put(form).await;
-    assert_eq!(location.status, StatusCode::BAD_REQUEST);
-    assert!(location.json().as_str().unwrap().contains("import_data"));
+    assert_eq!(
+        location.status,
+        StatusCode::BAD_REQUEST,
+        "{}",
+        location.text
+    );
+    assert!(location.json().as_str().unwrap().contains("127.0.0.1:1/x"));
     let elsewhere = put(url_form("http://169.254.169.254/latest")).await;
     assert_eq!(elsewhere.status, StatusCode::BAD_REQUEST);
     assert!(elsewhere

@@ -100,7 +100,9 @@ impl ImageService {
                 )));
             }
         }
-        let size = HttpStore::default().size(url).await?;
+        let size = HttpStore::default().size(url).await.map_err(|e| {
+            Error::invalid(format!("Cannot read the data at {url}: {}", e.message()))
+        })?;
         let mut active = image.clone();
         active.status = ImageStatus::Active;
         active.size = Some(size as i64);

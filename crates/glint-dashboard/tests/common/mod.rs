@@ -54,6 +54,7 @@ impl TestApp {
     pub async fn with_config(mut config: Config) -> Self {
         let dir = tempfile::tempdir().unwrap();
         config.filesystem_store_datadir = dir.path().join("images");
+        config.import.staging_dir = dir.path().join("staging");
         let repo: Arc<dyn glint_db::Repository> = Arc::new(
             glint_db::sqlite::SqliteRepository::open(None)
                 .await

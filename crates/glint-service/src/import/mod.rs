@@ -136,7 +136,10 @@ impl ImportService {
             })?;
 
         let (data, over_limit) = runner::limit_stream(data, limit.bytes);
-        let staged = self.staging.add(id, data).await;
+        let staged = match self.staging.prepare().await {
+            Ok(()) => self.staging.add(id, data).await,
+            Err(e) => Err(e),
+        };
         match staged {
             Ok(obj) => {
                 let mut update = ImageUpdate::base(uploading.clone());

@@ -456,6 +456,7 @@ impl ImportRunner {
         limit: u64,
     ) -> std::result::Result<StoredObject, (Error, bool)> {
         let (stream, over) = limit_stream(source, limit);
+        self.staging.prepare().await.map_err(|e| (e, false))?;
         self.staging
             .add(image_id, stream)
             .await
