@@ -60,6 +60,8 @@ data_dir = {WORK}/data{n}
 enabled_backends = objects:s3
 [database]
 connection = {DB}
+[os_glance_staging_store]
+filesystem_store_datadir = {WORK}/staging
 [glance_store]
 default_backend = objects
 [objects]
@@ -208,7 +210,26 @@ def run(nodes):
     counted(sum(1 for _, o in props if o == "ok") >= 25, "most property writes landed")
     counted(set(image.tags) >= {"tag-%d" % k for k in tags}, "every tag added survived")
 
-    # 3. A node killed mid-upload: the image goes back to queued when it
+    # 3. Staged through one node, imported through another (the staging
+    #    folder is shared, as on an NFS mount): the import lands in S3.
+    staged_data = data_of(42)
+    a, b = nodes[1], nodes[2]
+    conn = a.sdk()
+    image = conn.image.create_image(name="staged", disk_format="raw", container_format="bare")
+    conn.image.put(f"/images/{image.id}/stage", data=staged_data,
+                   headers={"Content-Type": "application/octet-stream"})
+    counted(conn.image.get_image(image.id).status == "uploading", "staged through one node")
+    b.sdk().image.post(f"/images/{image.id}/import",
+                       json={"method": {"name": "glance-direct"}})
+    deadline = time.time() + 20
+    while b.sdk().image.get_image(image.id).status != "active" and time.time() < deadline:
+        time.sleep(0.2)
+    counted(b.sdk().image.get_image(image.id).status == "active",
+            "imported through another node")
+    body = nodes[0].sdk().image.get(f"/images/{image.id}/file").content
+    counted(body == staged_data, "the imported bytes read back through a third node")
+
+    # 4. A node killed mid-upload: the image goes back to queued when it
     #    restarts, and another node takes a new upload.
     parts_before = s3_upload_leftovers()
     victim, other = nodes[0], nodes[1]
