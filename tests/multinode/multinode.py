@@ -3,9 +3,10 @@
 Driven concurrently with openstacksdk and python-glanceclient: images created, uploaded and
 downloaded through different nodes; concurrent property and tag updates to
 one image from all nodes; then every image's state and bytes are checked,
-and the nodes' logs must show no 5xx. Finally a node is killed (SIGKILL)
-mid-upload and restarted: the image must be queued again and take a new
-upload through another node.
+and the nodes' logs must show no 5xx. Then a node restarts while another
+node's upload is under way, which must not disturb it; and a node is
+killed (SIGKILL) mid-upload and stays down: the other nodes must queue its
+image again after the heartbeat timeout, and it takes a new upload.
 """
 
 import concurrent.futures as cf
@@ -30,6 +31,8 @@ S3 = os.environ["GLINT_TEST_S3_ENDPOINT"]
 BUCKET = "glint-multinode-%s" % uuid.uuid4().hex[:12]
 WORK = tempfile.mkdtemp(prefix="glint-multinode-")
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
+# Short, so that an abandoned upload is seen within the test.
+HEARTBEAT_TIMEOUT = 4
 failures = []
 
 
@@ -60,6 +63,8 @@ data_dir = {WORK}/data{n}
 enabled_backends = objects:s3
 [database]
 connection = {DB}
+[task]
+task_heartbeat_timeout = {HEARTBEAT_TIMEOUT}
 [os_glance_staging_store]
 filesystem_store_datadir = {WORK}/staging
 [glance_store]
@@ -229,20 +234,39 @@ def run(nodes):
     body = nodes[0].sdk().image.get(f"/images/{image.id}/file").content
     counted(body == staged_data, "the imported bytes read back through a third node")
 
-    # 4. A node killed mid-upload: the image goes back to queued when it
-    #    restarts, and another node takes a new upload.
+    # 4. A node restarts while another node's upload is under way (slowly,
+    #    past the heartbeat timeout): the restart must leave it alone.
+    uploader, restarted = nodes[1], nodes[2]
+    conn = uploader.sdk()
+    image = conn.image.create_image(name="slow", disk_format="raw", container_format="bare")
+    c = start_chunked_upload(uploader, image.id)
+    slow = b""
+    for _ in range(3):
+        slow += send_chunk(c, b"s" * (1024 * 1024))
+    restarted.stop()
+    restarted.start()
+    for _ in range(2 * HEARTBEAT_TIMEOUT):
+        time.sleep(0.5)
+        slow += send_chunk(c, b"s" * (256 * 1024))
+    counted(restarted.sdk().image.get_image(image.id).status == "saving",
+            "a live upload on one node survives another node's restart and sweeps")
+    c.send(b"0\r\n\r\n")
+    response = c.getresponse()
+    counted(response.status == 204, "the slow upload finishes (%d)" % response.status)
+    c.close()
+    body = restarted.sdk().image.get(f"/images/{image.id}/file").content
+    counted(body == slow, "the slow upload's bytes read back through the restarted node")
+
+    # 5. A node killed mid-upload that stays down: the other nodes see its
+    #    upload go silent and queue the image again; a new upload through
+    #    another node takes.
     parts_before = s3_upload_leftovers()
     victim, other = nodes[0], nodes[1]
     conn = other.sdk()
     image = conn.image.create_image(name="killed", disk_format="raw", container_format="bare")
-    c = http.client.HTTPConnection("127.0.0.1", victim.port, timeout=30)
-    c.putrequest("PUT", f"/v2/images/{image.id}/file")
-    c.putheader("Content-Type", "application/octet-stream")
-    c.putheader("Transfer-Encoding", "chunked")
-    c.endheaders()
-    chunk = b"x" * (1024 * 1024)
+    c = start_chunked_upload(victim, image.id)
     for _ in range(12):  # past two 5 MiB parts: a multipart upload is under way
-        c.send(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+        send_chunk(c, b"x" * (1024 * 1024))
     deadline = time.time() + 10
     while conn.image.get_image(image.id).status != "saving" and time.time() < deadline:
         time.sleep(0.1)
@@ -250,24 +274,43 @@ def run(nodes):
     time.sleep(0.5)
     victim.stop(signal.SIGKILL)
     c.close()
-    victim.start()
-    deadline = time.time() + 10
+    killed_at = time.time()
+    deadline = killed_at + 4 * HEARTBEAT_TIMEOUT
     while conn.image.get_image(image.id).status != "queued" and time.time() < deadline:
-        time.sleep(0.1)
+        time.sleep(0.2)
     counted(conn.image.get_image(image.id).status == "queued",
-            "the killed node's upload is queued again after its restart")
+            "the dead node's upload is queued again by the others")
+    print("dead node's upload queued again after %.1fs (heartbeat timeout %ds)"
+          % (time.time() - killed_at, HEARTBEAT_TIMEOUT), flush=True)
     data = data_of(99)
     nodes[2].sdk().image.put(f"/images/{image.id}/file", data=data,
                              headers={"Content-Type": "application/octet-stream"})
-    body = victim.sdk().image.get(f"/images/{image.id}/file").content
-    counted(body == data, "a new upload of the killed image through another node reads back")
+    body = other.sdk().image.get(f"/images/{image.id}/file").content
+    counted(body == data, "a new upload of the dead node's image through another node reads back")
+    victim.start()
+    counted(victim.sdk().image.get_image(image.id).status == "active",
+            "the dead node comes back to the image active")
     leftovers = s3_upload_leftovers()
     if leftovers is not None:
         leftovers -= parts_before
         print("multipart parts left by the killed upload on the server: %d "
-              "(s3s-fs cannot list multipart uploads, so start-up cannot abort them)"
+              "(s3s-fs cannot list multipart uploads, so they cannot be aborted)"
               % leftovers, flush=True)
     print("multinode run: %.1fs" % (time.time() - started), flush=True)
+
+
+def start_chunked_upload(node, image_id):
+    c = http.client.HTTPConnection("127.0.0.1", node.port, timeout=30)
+    c.putrequest("PUT", f"/v2/images/{image_id}/file")
+    c.putheader("Content-Type", "application/octet-stream")
+    c.putheader("Transfer-Encoding", "chunked")
+    c.endheaders()
+    return c
+
+
+def send_chunk(c, chunk):
+    c.send(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+    return chunk
 
 
 def s3_upload_leftovers():

@@ -2,8 +2,9 @@
 # The three-node test: three `glint serve` processes sharing one fresh
 # PostgreSQL database and one S3 bucket (s3s-fs on loopback, from
 # tests/s3/s3.sh), driven concurrently with openstacksdk, then every
-# image's state and bytes checked; a node is killed mid-upload and
-# restarted. Skips, saying why, when PostgreSQL is absent.
+# image's state and bytes checked; a node restarts beside another's live
+# upload, and a node killed mid-upload stays down while the others undo its
+# upload. Skips, saying why, when PostgreSQL is absent.
 #
 #   GLINT_BIN=target/debug/glint bash tests/multinode/run.sh
 set -euo pipefail

@@ -41,7 +41,8 @@ pub struct ImportConfig {
     pub task_time_to_live_hours: u64,
     /// `[task] task_heartbeat_timeout`, in seconds: a running task whose
     /// worker has not reported for this long is taken over by another
-    /// worker (or by the same node after a restart).
+    /// worker (or by the same node after a restart); an upload or stage
+    /// silent this long is undone.
     pub task_heartbeat_timeout_secs: u64,
     /// `[image_import_opts] image_import_plugins`, in the order they run.
     pub plugins: Vec<String>,

@@ -151,7 +151,7 @@ pub const OPTIONS: &[OptionSpec] = &[
     opt("image_conversion", "output_format", "raw", "Disk format image_conversion converts imports to (raw, qcow2, vmdk)."),
     opt("inject_metadata_properties", "inject", "", "Properties inject_image_metadata sets on imported images (key:value, comma-separated)."),
     opt("inject_metadata_properties", "ignore_user_roles", "admin", "Users with one of these roles get no injected properties."),
-    opt("task", "task_heartbeat_timeout", "60", "Seconds after which a running task whose worker stopped reporting is\ntaken over by another worker (Glint)."),
+    opt("task", "task_heartbeat_timeout", "60", "Seconds after which work whose process stopped reporting is put right by\nany node: a running task is taken over, an upload or stage is undone (the\nimage queued again, its partial bytes removed) (Glint)."),
     opt(
         "image_format",
         "require_image_format_match",

@@ -38,6 +38,7 @@ macro_rules! repository_conformance {
             update_writes_base_properties_and_tags,
             update_purges_properties,
             update_is_compare_and_swap_on_status,
+            touch_only_in_the_given_status,
             destroy_soft_deletes,
             tags_add_idempotently_and_delete,
             members_create_find_update,
@@ -228,6 +229,48 @@ pub async fn update_is_compare_and_swap_on_status(repo: &dyn Repository) {
         repo.image_get(&image.id, false).await.unwrap().status,
         ImageStatus::Saving
     );
+}
+
+pub async fn touch_only_in_the_given_status(repo: &dyn Repository) {
+    let image = repo
+        .image_create(&new_image("p1", Some("before"), Visibility::Private))
+        .await
+        .unwrap();
+    let mut saving = image.clone();
+    saving.status = ImageStatus::Saving;
+    let mut claim = ImageUpdate::base(saving);
+    claim.from_state = Some(ImageStatus::Queued);
+    let claimed = repo.image_update(&claim).await.unwrap();
+    // A rename while the upload runs: the heartbeat must not undo it.
+    let mut renamed = claimed.clone();
+    renamed.name = Some("during".into());
+    repo.image_update(&ImageUpdate::base(renamed))
+        .await
+        .unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+
+    repo.image_touch(&image.id, ImageStatus::Saving)
+        .await
+        .expect("a saving image is touched");
+    let touched = repo.image_get(&image.id, false).await.unwrap();
+    assert!(
+        touched.updated_at > claimed.updated_at,
+        "updated_at moves on"
+    );
+    assert_eq!(touched.name.as_deref(), Some("during"));
+    assert_eq!(touched.status, ImageStatus::Saving);
+
+    let err = repo
+        .image_touch(&image.id, ImageStatus::Queued)
+        .await
+        .expect_err("not queued");
+    assert!(matches!(err, Error::Conflict(_)), "{err:?}");
+    repo.image_destroy(&image.id).await.unwrap();
+    let err = repo
+        .image_touch(&image.id, ImageStatus::Saving)
+        .await
+        .expect_err("gone");
+    assert!(matches!(err, Error::NotFound(_)), "{err:?}");
 }
 
 pub async fn destroy_soft_deletes(repo: &dyn Repository) {

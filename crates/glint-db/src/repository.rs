@@ -7,8 +7,8 @@ use glint_domain::metadef::{
     Namespace, NamespaceContents, NamespaceQuery, ResourceType, ResourceTypeAssociation,
 };
 use glint_domain::{
-    Image, ImageLocation, ImageMember, ImageUpdate, LocationStatus, MemberStatus, OwnerUsage,
-    Result, Task, TaskQuery, TaskUpdate,
+    Image, ImageLocation, ImageMember, ImageStatus, ImageUpdate, LocationStatus, MemberStatus,
+    OwnerUsage, Result, Task, TaskQuery, TaskUpdate,
 };
 
 /// The image catalog's storage. Operations mirror Glance's registry driver
@@ -37,6 +37,11 @@ pub trait Repository: Send + Sync + 'static {
     /// locations. Its status becomes `deleted` unless it is `pending_delete`;
     /// locations pending delete keep that status for the scrubber.
     async fn image_destroy(&self, id: &str) -> Result<Image>;
+
+    /// Reports that the work holding an image in `status` (an upload) is
+    /// alive: sets `updated_at` to now and nothing else. `Conflict` when
+    /// the image has left that status, `NotFound` when it is gone.
+    async fn image_touch(&self, id: &str, status: ImageStatus) -> Result<()>;
 
     /// Adds a tag (no-op when present).
     async fn image_tag_add(&self, image_id: &str, tag: &str) -> Result<()>;

@@ -53,6 +53,11 @@ impl Error {
     pub fn image_not_found(id: &str) -> Self {
         Error::NotFound(format!("No image found with ID {id}"))
     }
+    /// A compare-and-swap on an image's status lost: it is no longer in
+    /// `status`.
+    pub fn image_left_status(id: &str, status: impl fmt::Display) -> Self {
+        Error::Conflict(format!("Image {id} is no longer {status}"))
+    }
     pub fn message(&self) -> &str {
         match self {
             Error::NotFound(m)

@@ -16,8 +16,8 @@ use glint_db::{NamespaceQuery, Repository};
 use glint_domain::image_query::ImageListQuery;
 use glint_domain::metadef::{Namespace, NamespaceContents, ResourceType, ResourceTypeAssociation};
 use glint_domain::{
-    Error, Image, ImageLocation, ImageMember, ImageUpdate, LocationStatus, MemberStatus,
-    OwnerUsage, Result, Task, TaskQuery, TaskUpdate,
+    Error, Image, ImageLocation, ImageMember, ImageStatus, ImageUpdate, LocationStatus,
+    MemberStatus, OwnerUsage, Result, Task, TaskQuery, TaskUpdate,
 };
 use glint_keystone::Keystone;
 use http_body_util::{BodyExt, Full};
@@ -171,6 +171,11 @@ impl Repository for RemoteRepository {
 
     async fn image_destroy(&self, id: &str) -> Result<Image> {
         self.call("image_destroy", json!({ "id": id })).await
+    }
+
+    async fn image_touch(&self, id: &str, status: ImageStatus) -> Result<()> {
+        self.call("image_touch", json!({ "id": id, "status": status }))
+            .await
     }
 
     async fn image_tag_add(&self, image_id: &str, tag: &str) -> Result<()> {

@@ -11,8 +11,8 @@ use glint_db::{NamespaceQuery, Repository};
 use glint_domain::image_query::ImageListQuery;
 use glint_domain::metadef::NamespaceContents;
 use glint_domain::{
-    Error, Image, ImageLocation, ImageUpdate, LocationStatus, MemberStatus, Result, Task,
-    TaskQuery, TaskUpdate,
+    Error, Image, ImageLocation, ImageStatus, ImageUpdate, LocationStatus, MemberStatus, Result,
+    Task, TaskQuery, TaskUpdate,
 };
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -107,6 +107,11 @@ pub async fn run(guard: &Guard<'_>, command: &str, kwargs: Map<String, Value>) -
             let id = args!(kwargs, { id: String });
             guard.mutable_image(&id).await?;
             answer(repo.image_destroy(&id).await?)
+        }
+        "image_touch" => {
+            let (id, status) = args!(kwargs, { id: String, status: ImageStatus });
+            guard.mutable_image(&id).await?;
+            answer(repo.image_touch(&id, status).await?)
         }
         "image_tag_add" => {
             let (image_id, tag) = args!(kwargs, { image_id: String, tag: String });

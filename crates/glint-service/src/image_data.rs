@@ -2,16 +2,17 @@
 //! bytes when images are deleted (at once, or later by the scrubber).
 
 use chrono::Duration;
-use glint_domain::image_query::{ImageListQuery, ValueFilter, Viewer};
+use glint_domain::image_query::{Comparison, ImageListQuery, TimeFilter, ValueFilter, Viewer};
 use glint_domain::{
     time, Error, Image, ImageLocation, ImageStatus, ImageUpdate, LocationStatus, RequestContext,
     Result,
 };
-use glint_store::{ByteRange, ByteStream};
+use glint_store::{ByteRange, ByteStream, Store};
 
 use crate::format_gate::{inspecting_stream, FormatGate};
 use crate::hashing::hashing_stream;
 use crate::images::ImageService;
+use crate::liveness::{may_be_writing, write_abandoned, Heartbeat};
 use crate::policy::{Action, Target};
 use crate::unified_limits::{size_delta, Resource};
 
@@ -117,6 +118,12 @@ impl ImageService {
             Err(e) => return Err(e),
         };
 
+        let _alive = Heartbeat::start(
+            self.repo.clone(),
+            id,
+            ImageStatus::Saving,
+            self.config.import.task_heartbeat_timeout_secs,
+        );
         let gate = FormatGate::for_image(&saving, &self.config);
         let inspected = gate.is_some();
         let (data, inspection) = inspecting_stream(data, gate);
@@ -304,30 +311,70 @@ impl ImageService {
         Ok(count)
     }
 
-    /// At start-up: uploads that died with the previous process are
-    /// queued again and their partial bytes removed; deletes that did not
-    /// finish are finished (unless deletes are delayed).
+    /// At start-up: uploads that died are queued again (see
+    /// [`Self::sweep_abandoned_uploads`]); deletes that did not finish are
+    /// finished (unless deletes are delayed).
     pub async fn recover(&self) -> Result<()> {
+        self.sweep_abandoned_uploads().await?;
+        if !self.config.delayed_delete {
+            self.scrub(true).await?;
+        }
+        Ok(())
+    }
+
+    /// Queues again the images whose upload stopped reporting (its process
+    /// died, on this node or another; see `liveness`), and removes the
+    /// partial bytes of writes whose writer is gone. Answers how many
+    /// images were queued again.
+    pub async fn sweep_abandoned_uploads(&self) -> Result<usize> {
+        let timeout = self.config.import.task_heartbeat_timeout_secs;
         let mut query = ImageListQuery::for_viewer(Viewer {
             project_id: None,
             is_admin: true,
         });
         query.filters.os_hidden = None;
         query.filters.status = Some(ValueFilter::Eq(ImageStatus::Saving.as_str().into()));
+        query.filters.updated_at = vec![TimeFilter {
+            op: Comparison::Lt,
+            at: time::now() - Duration::seconds(timeout as i64),
+        }];
+        let mut requeued = 0;
         for image in self.repo.image_get_all(&query).await? {
-            tracing::warn!(image_id = %image.id, "upload interrupted by a restart; image queued again");
-            self.requeue(&image).await;
-        }
-        for store in self.stores.all() {
-            let removed = store.store.clean_partials().await?;
-            if removed > 0 {
-                tracing::info!(store = %store.id, removed, "removed partial uploads");
+            if write_abandoned(&image, timeout) {
+                tracing::warn!(image_id = %image.id, "upload stopped reporting (its process died); image queued again");
+                self.requeue(&image).await;
+                requeued += 1;
             }
         }
-        if !self.config.delayed_delete {
-            self.scrub(true).await?;
+        for store in self.stores.all() {
+            let removed = self.remove_abandoned_partials(&*store.store).await?;
+            if removed > 0 {
+                tracing::info!(store = %store.id, removed, "removed partial writes of stopped uploads");
+            }
         }
-        Ok(())
+        Ok(requeued)
+    }
+
+    /// Removes the partial writes in `store` that no live work may still
+    /// be making; answers how many.
+    pub(crate) async fn remove_abandoned_partials(&self, store: &dyn Store) -> Result<usize> {
+        let timeout = self.config.import.task_heartbeat_timeout_secs;
+        let mut removed = 0;
+        for id in store.partial_writes().await? {
+            let image = match self.repo.image_get(&id, false).await {
+                Ok(image) => Some(image),
+                Err(Error::NotFound(_)) => None,
+                Err(e) => {
+                    tracing::warn!(image_id = %id, error = %e, "cannot tell whether a partial write is alive");
+                    continue;
+                }
+            };
+            if !may_be_writing(image.as_ref(), timeout) {
+                store.remove_partial_write(&id).await?;
+                removed += 1;
+            }
+        }
+        Ok(removed)
     }
 
     async fn requeue(&self, saving: &Image) {

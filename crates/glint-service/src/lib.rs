@@ -9,6 +9,7 @@ pub mod image_patch;
 mod image_values;
 pub mod images;
 pub mod import;
+mod liveness;
 mod location_patch;
 pub mod locations;
 pub mod members;
@@ -74,5 +75,28 @@ impl Services {
             images,
             config,
         }
+    }
+
+    /// Sweeps every half heartbeat timeout, for as long as the process
+    /// runs: abandoned uploads and stages are queued again, and import
+    /// tasks whose worker stopped are taken over (see `liveness`).
+    pub fn spawn_sweeper(&self) {
+        let services = self.clone();
+        let every = std::time::Duration::from_secs(
+            (self.config.import.task_heartbeat_timeout_secs / 2).max(1),
+        );
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(every);
+            tick.tick().await;
+            loop {
+                tick.tick().await;
+                if let Err(e) = services.images.sweep_abandoned_uploads().await {
+                    tracing::warn!(error = %e, "upload sweep failed");
+                }
+                if let Err(e) = services.imports.sweep().await {
+                    tracing::warn!(error = %e, "import sweep failed");
+                }
+            }
+        });
     }
 }

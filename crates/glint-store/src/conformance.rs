@@ -252,10 +252,17 @@ pub async fn dropped_add_leaves_nothing(t: &dyn StoreUnderTest) {
     assert!(tokio::time::timeout(Duration::from_secs(3), add)
         .await
         .is_err());
-    // What a crash would leave, start-up cleaning removes.
+    // What a crash would leave, the service removes once it knows the
+    // writer is gone.
     tokio::time::sleep(Duration::from_millis(300)).await;
-    store.clean_partials().await.unwrap();
+    let listed = store.partial_writes().await.unwrap();
+    assert!(
+        listed.is_empty() || listed == [id.clone()],
+        "only this write is unfinished: {listed:?}"
+    );
+    store.remove_partial_write(&id).await.unwrap();
     assert_empty(t).await;
+    assert!(store.partial_writes().await.unwrap().is_empty());
 }
 
 pub async fn large_object_round_trips(t: &dyn StoreUnderTest) {

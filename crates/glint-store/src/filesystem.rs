@@ -33,6 +33,11 @@ impl FilesystemStore {
         &self.datadir
     }
 
+    /// Where `add` writes `image_id`'s bytes until they are complete.
+    fn partial_path(&self, image_id: &str) -> PathBuf {
+        self.datadir.join(format!(".{image_id}{PARTIAL_SUFFIX}"))
+    }
+
     /// The location `add` records for `image_id`'s bytes.
     pub fn location_of(&self, image_id: &str) -> String {
         format!("file://{}", self.datadir.join(image_id).display())
@@ -149,7 +154,7 @@ impl Store for FilesystemStore {
             return Err(Error::invalid(format!("invalid image id {image_id}")));
         }
         let dest = self.datadir.join(image_id);
-        let partial = self.datadir.join(format!(".{image_id}{PARTIAL_SUFFIX}"));
+        let partial = self.partial_path(image_id);
         let (tx, rx) = mpsc::channel::<Bytes>(8);
         let writer = {
             let partial = partial.clone();
@@ -222,23 +227,32 @@ impl Store for FilesystemStore {
         }
     }
 
-    async fn clean_partials(&self) -> Result<usize> {
-        let mut removed = 0;
+    async fn partial_writes(&self) -> Result<Vec<String>> {
+        let mut ids = Vec::new();
         let mut entries = match tokio::fs::read_dir(&self.datadir).await {
             Ok(entries) => entries,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(0),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(ids),
             Err(e) => return Err(io_error("cannot list", &self.datadir, e)),
         };
         while let Ok(Some(entry)) = entries.next_entry().await {
             let name = entry.file_name().to_string_lossy().into_owned();
-            if name.starts_with('.') && name.ends_with(PARTIAL_SUFFIX) {
-                tokio::fs::remove_file(entry.path())
-                    .await
-                    .map_err(|e| io_error("cannot delete", &entry.path(), e))?;
-                removed += 1;
+            if let Some(id) = name
+                .strip_prefix('.')
+                .and_then(|n| n.strip_suffix(PARTIAL_SUFFIX))
+            {
+                ids.push(id.to_string());
             }
         }
-        Ok(removed)
+        Ok(ids)
+    }
+
+    async fn remove_partial_write(&self, image_id: &str) -> Result<()> {
+        let partial = self.partial_path(image_id);
+        match tokio::fs::remove_file(&partial).await {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(io_error("cannot delete", &partial, e)),
+        }
     }
 }
 
@@ -305,12 +319,18 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn clean_partials_removes_crash_leftovers_only() {
+    async fn partial_writes_are_listed_and_removed_one_by_one() {
         let dir = tempfile::tempdir().unwrap();
         let store = FilesystemStore::new(dir.path());
         std::fs::write(dir.path().join(".abc.partial"), b"x").unwrap();
+        std::fs::write(dir.path().join(".xyz.partial"), b"x").unwrap();
         std::fs::write(dir.path().join("def"), b"y").unwrap();
-        assert_eq!(store.clean_partials().await.unwrap(), 1);
+        let mut ids = store.partial_writes().await.unwrap();
+        ids.sort();
+        assert_eq!(ids, ["abc", "xyz"]);
+        store.remove_partial_write("abc").await.unwrap();
+        store.remove_partial_write("abc").await.unwrap();
+        assert_eq!(store.partial_writes().await.unwrap(), ["xyz"]);
         assert!(dir.path().join("def").exists());
     }
 }

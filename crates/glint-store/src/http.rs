@@ -125,7 +125,11 @@ impl Store for HttpStore {
         Ok(())
     }
 
-    async fn clean_partials(&self) -> Result<usize> {
-        Ok(0)
+    async fn partial_writes(&self) -> Result<Vec<String>> {
+        Ok(Vec::new())
+    }
+
+    async fn remove_partial_write(&self, _image_id: &str) -> Result<()> {
+        Ok(())
     }
 }

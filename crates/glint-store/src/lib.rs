@@ -5,7 +5,9 @@
 //! A store streams: it never holds a whole image in memory. Data is written
 //! under a temporary name and renamed into place only when complete, so an
 //! interrupted write leaves nothing behind; a crash mid-write leaves a
-//! partial file that [`Store::clean_partials`] removes on the next start.
+//! partial write, which [`Store::partial_writes`] lists and
+//! [`Store::remove_partial_write`] removes once the service knows its
+//! writer is gone.
 
 pub mod conformance;
 mod filesystem;
@@ -74,6 +76,11 @@ pub trait Store: Send + Sync + 'static {
     /// Removes the bytes at `location`; absent bytes are not an error.
     async fn delete(&self, location: &str) -> Result<()>;
 
-    /// Removes what writes interrupted by a crash left; returns how many.
-    async fn clean_partials(&self) -> Result<usize>;
+    /// The image ids of writes not finished: under way, or left by a
+    /// crash (stores that cannot tell answer none).
+    async fn partial_writes(&self) -> Result<Vec<String>>;
+
+    /// Removes what unfinished writes of `image_id` left; none is not an
+    /// error.
+    async fn remove_partial_write(&self, image_id: &str) -> Result<()>;
 }

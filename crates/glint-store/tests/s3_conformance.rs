@@ -80,10 +80,7 @@ async fn fixture() -> Option<Fixture> {
     settings.large_object_size = 5 << 20;
     settings.large_object_chunk_size = 5 << 20;
     settings.thread_pools = 3;
-    // Every leftover upload counts as stale here.
-    let store = S3Store::new(settings)
-        .unwrap()
-        .with_stale_after(std::time::Duration::ZERO);
+    let store = S3Store::new(settings).unwrap();
     store.prepare().await.unwrap();
     let data_dir = std::env::var_os("GLINT_TEST_S3_DATA_DIR").map(PathBuf::from);
     Some(Fixture {

@@ -48,7 +48,7 @@ pub async fn run(config: Config) -> Result<(), StartError> {
         .prepare()
         .await
         .map_err(|e| StartError::Other(format!("import recovery: {e}")))?;
-    services.imports.runner().spawn_sweeper();
+    services.spawn_sweeper();
     if config.delayed_delete && config.scrubber_interval > 0 {
         spawn_scrubber(services.images.clone(), config.scrubber_interval);
     }

@@ -254,6 +254,30 @@ pub(super) async fn tag_delete(pool: &Pool<Db>, image_id: &str, tag: &str) -> Re
     tx.commit().await.map_err(db_error)
 }
 
+/// Bumps `updated_at` of an image still in `status` (see
+/// `Repository::image_touch`).
+pub(super) async fn touch_in_status(
+    pool: &Pool<Db>,
+    image_id: &str,
+    status: ImageStatus,
+) -> Result<()> {
+    let n = sqlx::query(&sql(
+        "UPDATE images SET updated_at = ? WHERE id = ? AND deleted = FALSE AND status = ?",
+    ))
+    .bind(naive(&time::now()))
+    .bind(image_id)
+    .bind(status.as_str())
+    .execute(pool)
+    .await
+    .map_err(db_error)?
+    .rows_affected();
+    if n == 0 {
+        get(pool, image_id, false).await?;
+        return Err(Error::image_left_status(image_id, status));
+    }
+    Ok(())
+}
+
 /// Bumps `updated_at`, failing with `NotFound` for a missing image; the
 /// image's row stays locked until the transaction ends, so writers of its
 /// tags queue behind each other.

@@ -15,8 +15,8 @@ use glint_domain::metadef::{
     Namespace, NamespaceContents, NamespaceQuery, ResourceType, ResourceTypeAssociation,
 };
 use glint_domain::{
-    Image, ImageLocation, ImageMember, ImageUpdate, LocationStatus, MemberStatus, OwnerUsage,
-    Result, Task, TaskQuery, TaskUpdate,
+    Image, ImageLocation, ImageMember, ImageStatus, ImageUpdate, LocationStatus, MemberStatus,
+    OwnerUsage, Result, Task, TaskQuery, TaskUpdate,
 };
 use sqlx::Pool;
 
@@ -73,6 +73,10 @@ impl Repository for ServerRepository {
     async fn image_destroy(&self, id: &str) -> Result<Image> {
         images::destroy(&self.pool, id).await?;
         images::get(&self.pool, id, true).await
+    }
+
+    async fn image_touch(&self, id: &str, status: ImageStatus) -> Result<()> {
+        images::touch_in_status(&self.pool, id, status).await
     }
 
     async fn image_tag_add(&self, image_id: &str, tag: &str) -> Result<()> {

@@ -277,6 +277,29 @@ pub(super) async fn tag_delete(
     Ok(())
 }
 
+/// Bumps `updated_at` of an image still in `status` (see
+/// `Repository::image_touch`).
+pub(super) async fn touch_in_status(
+    conn: &mut SqliteConnection,
+    image_id: &str,
+    status: ImageStatus,
+) -> Result<()> {
+    let n =
+        sqlx::query("UPDATE images SET updated_at = ? WHERE id = ? AND deleted = 0 AND status = ?")
+            .bind(naive(&time::now()))
+            .bind(image_id)
+            .bind(status.as_str())
+            .execute(&mut *conn)
+            .await
+            .map_err(db_error)?
+            .rows_affected();
+    if n == 0 {
+        get(&mut *conn, image_id, false).await?;
+        return Err(Error::image_left_status(image_id, status));
+    }
+    Ok(())
+}
+
 /// Bumps `updated_at`, failing with `NotFound` for a missing image; being a
 /// write, it also takes the write lock before the transaction reads.
 async fn touch(conn: &mut SqliteConnection, image_id: &str) -> Result<()> {

@@ -38,8 +38,8 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use glint_domain::image_query::ImageListQuery;
 use glint_domain::{
-    Error, Image, ImageLocation, ImageMember, ImageUpdate, LocationStatus, MemberStatus,
-    OwnerUsage, Result, Task, TaskQuery, TaskUpdate,
+    Error, Image, ImageLocation, ImageMember, ImageStatus, ImageUpdate, LocationStatus,
+    MemberStatus, OwnerUsage, Result, Task, TaskQuery, TaskUpdate,
 };
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::SqlitePool;
@@ -174,6 +174,13 @@ impl Repository for SqliteRepository {
                     images::get(c, &id, true).await
                 })
             })
+            .await
+    }
+
+    async fn image_touch(&self, id: &str, status: ImageStatus) -> Result<()> {
+        let id = id.to_string();
+        self.writer
+            .run(move |c| Box::pin(async move { images::touch_in_status(c, &id, status).await }))
             .await
     }
 

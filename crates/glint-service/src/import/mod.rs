@@ -24,6 +24,7 @@ use glint_store::{ByteStream, FilesystemStore, Store};
 use serde_json::{json, Map, Value};
 
 use crate::images::ImageService;
+use crate::liveness::{write_abandoned, Heartbeat};
 use crate::policy::Action;
 pub use request::{ImportMethod, ImportRequest};
 pub use runner::ImportRunner;
@@ -67,12 +68,20 @@ impl ImportService {
         &self.images.config.import.methods
     }
 
-    /// At start-up: makes the staging folder, queues again the images
-    /// whose staging died with the previous process, and takes over import
-    /// tasks whose worker died.
+    /// At start-up: makes the staging folder, then sweeps (see
+    /// [`Self::sweep`]).
     pub async fn prepare(&self) -> Result<()> {
         self.staging.prepare().await?;
-        self.staging.clean_partials().await?;
+        self.sweep().await?;
+        Ok(())
+    }
+
+    /// Puts right what stopped work left, wherever it ran: images whose
+    /// staging stopped reporting are queued again, partial staged data
+    /// nobody writes any more is removed, and import tasks whose worker
+    /// stopped are taken over.
+    pub async fn sweep(&self) -> Result<()> {
+        let timeout = self.images.config.import.task_heartbeat_timeout_secs;
         let mut query = ImageListQuery::for_viewer(Viewer {
             project_id: None,
             is_admin: true,
@@ -81,11 +90,14 @@ impl ImportService {
         query.filters.status = Some(ValueFilter::Eq(ImageStatus::Uploading.as_str().into()));
         for image in self.images.repo.image_get_all(&query).await? {
             let staged = self.staging.datadir().join(&image.id);
-            if tokio::fs::metadata(&staged).await.is_err() {
-                tracing::warn!(image_id = %image.id, "staging interrupted by a restart; image queued again");
+            if write_abandoned(&image, timeout) && tokio::fs::metadata(&staged).await.is_err() {
+                tracing::warn!(image_id = %image.id, "staging stopped reporting (its process died); image queued again");
                 self.revert_stage(&image).await;
             }
         }
+        self.images
+            .remove_abandoned_partials(&*self.staging)
+            .await?;
         self.runner.sweep().await?;
         Ok(())
     }
@@ -135,6 +147,12 @@ impl ImportService {
                 other => other,
             })?;
 
+        let _alive = Heartbeat::start(
+            self.images.repo.clone(),
+            id,
+            ImageStatus::Uploading,
+            self.images.config.import.task_heartbeat_timeout_secs,
+        );
         let (data, over_limit) = runner::limit_stream(data, limit.bytes);
         let staged = match self.staging.prepare().await {
             Ok(()) => self.staging.add(id, data).await,

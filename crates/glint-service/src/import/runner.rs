@@ -184,24 +184,6 @@ impl ImportRunner {
         }
     }
 
-    /// Sweeps every half heartbeat timeout, for as long as the process runs.
-    pub fn spawn_sweeper(&self) {
-        let runner = self.clone();
-        let every = std::time::Duration::from_secs(
-            (self.images.config.import.task_heartbeat_timeout_secs / 2).max(1),
-        );
-        tokio::spawn(async move {
-            let mut tick = tokio::time::interval(every);
-            tick.tick().await;
-            loop {
-                tick.tick().await;
-                if let Err(e) = runner.sweep().await {
-                    tracing::warn!(error = %e, "import task sweep failed");
-                }
-            }
-        });
-    }
-
     async fn run(&self, task: Task) {
         let Some(claim) = self.claim(&task).await else {
             return;

@@ -7,7 +7,8 @@
 //! larger becomes a multipart upload of chunk-sized parts, a few in flight
 //! at once. A failed upload, a failing input stream or a dropped upload
 //! aborts the multipart upload, so nothing is left on the server; uploads
-//! that a crash left behind are aborted by [`Store::clean_partials`].
+//! that a crash left behind are aborted by [`Store::remove_partial_write`]
+//! (on servers that can list multipart uploads).
 //! Downloads stream the object's body, with a `Range` header for ranges.
 
 mod client;
@@ -40,8 +41,6 @@ const MAX_PARTS: u32 = 10_000;
 /// Parts after which the part size doubles, so that an image of unknown
 /// size never runs out of part numbers.
 const PARTS_PER_SIZE_STEP: u32 = 1_000;
-/// Multipart uploads older than this are taken as left by a crash.
-pub const STALE_UPLOAD_AGE: Duration = Duration::from_secs(24 * 3600);
 
 /// An S3 store's configuration, in glance_store's terms.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -87,8 +86,6 @@ pub struct S3Store {
     settings: S3Settings,
     /// `host[:port]` as it goes into locations.
     host: String,
-    /// Uploads older than this are aborted by `clean_partials`.
-    stale_after: Duration,
 }
 
 impl S3Store {
@@ -161,15 +158,7 @@ impl S3Store {
             client: Arc::new(client),
             settings,
             host,
-            stale_after: STALE_UPLOAD_AGE,
         })
-    }
-
-    /// Sets the age after which `clean_partials` takes a multipart upload
-    /// as abandoned.
-    pub fn with_stale_after(mut self, age: Duration) -> Self {
-        self.stale_after = age;
-        self
     }
 
     pub fn bucket(&self) -> &str {
@@ -381,6 +370,20 @@ impl S3Store {
             }
             id_marker = xml::value(&body, "NextUploadIdMarker").unwrap_or_default();
             key_marker = next_key;
+        }
+    }
+
+    /// `list_uploads`, or none where the server cannot list them.
+    async fn listable_uploads(&self) -> Result<Vec<(String, String, String)>> {
+        match self.list_uploads().await {
+            Err(Error::Internal(m)) if m.contains("NotImplemented") => {
+                tracing::debug!(
+                    bucket = %self.settings.bucket,
+                    "the S3 server cannot list multipart uploads; abandoned uploads are not cleaned"
+                );
+                Ok(Vec::new())
+            }
+            other => other,
         }
     }
 
@@ -609,34 +612,26 @@ impl Store for S3Store {
         }
     }
 
-    async fn clean_partials(&self) -> Result<usize> {
-        let now = chrono::Utc::now();
-        let stale = chrono::Duration::from_std(self.stale_after).unwrap_or(chrono::Duration::MAX);
-        let mut aborted = 0;
-        let uploads = match self.list_uploads().await {
-            Ok(uploads) => uploads,
-            Err(Error::Internal(m)) if m.contains("NotImplemented") => {
-                tracing::warn!(
-                    bucket = %self.settings.bucket,
-                    "the S3 server cannot list multipart uploads; abandoned uploads are not cleaned"
-                );
-                return Ok(0);
-            }
-            Err(e) => return Err(e),
-        };
-        for (key, upload_id, initiated) in uploads {
+    async fn partial_writes(&self) -> Result<Vec<String>> {
+        let mut ids: Vec<String> = self
+            .listable_uploads()
+            .await?
+            .into_iter()
             // Only image ids: the bucket may hold other things.
-            if key.contains('/') || key.is_empty() {
-                continue;
-            }
-            let old = chrono::DateTime::parse_from_rfc3339(&initiated)
-                .map(|t| now.signed_duration_since(t) >= stale)
-                .unwrap_or(false);
-            if old && abort_upload(&self.client, &self.settings.bucket, &key, &upload_id).await {
-                aborted += 1;
+            .filter(|(key, _, _)| !key.is_empty() && !key.contains('/'))
+            .map(|(key, _, _)| key)
+            .collect();
+        ids.dedup();
+        Ok(ids)
+    }
+
+    async fn remove_partial_write(&self, image_id: &str) -> Result<()> {
+        for (key, upload_id, _) in self.listable_uploads().await? {
+            if key == image_id {
+                abort_upload(&self.client, &self.settings.bucket, &key, &upload_id).await;
             }
         }
-        Ok(aborted)
+        Ok(())
     }
 }
 
