@@ -22,7 +22,8 @@ import time
 import pytest
 import requests
 
-from conftest import BIN_DIR, IDENTITY_HEADERS, Cli, glint_binary, running_glint, table, unique
+from conftest import (BIN_DIR, IDENTITY_HEADERS, MISSING_ID, Cli, glint_binary, running_glint,
+                      table, unique)
 
 DATA = os.urandom(3 * 1024 * 1024 + 17)
 MD5 = hashlib.md5(DATA).hexdigest()
@@ -488,3 +489,177 @@ def test_imports_are_format_checked(multi, source, tmp_path):
     image = stage_and_import(multi, good, "qcow2")
     assert image["status"] == "active", image
     assert image["virtual_size"] == 2 * 1024 * 1024
+
+
+# glance-download: a second `glint serve` is the remote region.
+
+ALL_METHODS = "glance-direct,web-download,copy-image,glance-download"
+
+
+@pytest.fixture(scope="module")
+def regions():
+    """(local, remote): the remote is a plain Glint; the local one has
+    glance-download on, RegionTwo configured as the remote, and an import
+    filter that lets loopback ports through."""
+    with running_glint() as remote:
+        conf = (
+            "[DEFAULT]\n"
+            f"enabled_import_methods = {ALL_METHODS}\n"
+            "[import_filtering_opts]\n"
+            "allowed_hosts = 127.0.0.1\n"
+            "allowed_ports =\n"
+            "[glance_download_opts]\n"
+            f"endpoints = RegionTwo={remote}\n"
+            "[task]\n"
+            "task_heartbeat_timeout = 2\n"
+        )
+        with running_glint(conf) as local:
+            yield local, remote
+
+
+def remote_image(remote, tmp_path, headers=None, upload=True, **props):
+    """An image of the remote region: a 2 MiB qcow2 with `props`."""
+    good = tmp_path / "remote.qcow2"
+    if not good.exists():
+        qemu_img("create", "-f", "qcow2", good, "2M")
+    headers = headers or {}
+    r = api(remote, "POST", "/v2/images", headers=headers, json={
+        "name": unique("remote"), "disk_format": "qcow2", "container_format": "bare",
+        **props})
+    assert r.status_code == 201, r.text
+    image = r.json()
+    if upload:
+        r = api(remote, "PUT", f"/v2/images/{image['id']}/file", data=good.read_bytes(),
+                headers={**headers, "Content-Type": "application/octet-stream"})
+        assert r.status_code == 204, r.text
+    return api(remote, "GET", f"/v2/images/{image['id']}", headers=headers).json()
+
+
+def catalog(region, url):
+    """An X-Service-Catalog header as keystonemiddleware writes it (v2)."""
+    return json.dumps([{"type": "image", "name": "glance", "endpoints": [
+        {"region": region, "publicURL": url, "internalURL": url}]}])
+
+
+def glance_download(local, image_id, remote_id, region, headers=None, **extra):
+    return api(local, "POST", f"/v2/images/{image_id}/import", headers=headers or {}, json={
+        "method": {"name": "glance-download", "glance_image_id": remote_id,
+                   "glance_region": region, **extra}})
+
+
+def test_glance_download_is_discovered_when_enabled(regions, multi):
+    local, _ = regions
+    methods = api(local, "GET", "/v2/info/import").json()["import-methods"]["value"]
+    assert methods == ALL_METHODS.split(",")
+    r = api(local, "POST", "/v2/images", json={"name": unique()})
+    assert r.headers["OpenStack-image-import-methods"] == ALL_METHODS
+    # Off by default, as in Glance.
+    image = api(multi, "POST", "/v2/images", json={
+        "name": unique(), "disk_format": "raw", "container_format": "bare"}).json()
+    r = glance_download(multi, image["id"], MISSING_ID, "RegionTwo")
+    assert r.status_code == 400, r.text
+
+
+def test_glance_download_with_the_glance_cli(regions, tmp_path):
+    local, remote = regions
+    source = remote_image(remote, tmp_path, hw_disk_bus="scsi", os_distro="debian",
+                          **{"trait:CUSTOM_FAST": "required", "not_copied": "x"})
+    out = table(cli(local).run(
+        "image-create-via-import", "--name", unique("gdl"), "--disk-format", "raw",
+        "--container-format", "bare", "--import-method", "glance-download",
+        "--remote-region", "RegionTwo", "--remote-image-id", source["id"]).stdout)
+    image = wait_for(local, out["id"], {"active", "queued"})
+    assert image["status"] == "active", (image, tasks_of(local, out["id"]))
+    assert image["disk_format"] == "qcow2" and image["container_format"] == "bare"
+    assert image["size"] == source["size"]
+    assert image["virtual_size"] == 2 * 1024 * 1024
+    assert image["checksum"] == source["checksum"]
+    assert image["os_hash_value"] == source["os_hash_value"]
+    assert image["hw_disk_bus"] == "scsi" and image["os_distro"] == "debian"
+    assert image["trait:CUSTOM_FAST"] == "required"
+    assert "not_copied" not in image
+    assert downloaded(local, out["id"]) == downloaded(remote, source["id"])
+    [task] = tasks_of(local, out["id"])
+    assert task["status"] == "success", task
+    method = task["input"]["import_req"]["method"]
+    assert method["glance_service_interface"] == "public"
+    assert method["glance_image_id"] == source["id"]
+
+
+def test_glance_download_acts_as_the_caller(regions, tmp_path):
+    """The catalog comes from X-Service-Catalog; the remote sees the
+    caller's identity headers, so a project's private image comes across
+    for that project only."""
+    local, remote = regions
+    east = {"X-Project-Id": "p-east", "X-User-Id": "u-east", "X-Roles": "member"}
+    west = {"X-Project-Id": "p-west", "X-User-Id": "u-west", "X-Roles": "member"}
+    source = remote_image(remote, tmp_path, headers=east, os_type="linux")
+    assert source["visibility"] in ("private", "shared")
+    for who, works in ((east, True), (west, False)):
+        image = api(local, "POST", "/v2/images", headers=who, json={
+            "name": unique("as"), "disk_format": "raw", "container_format": "bare",
+            "os_type": "windows"}).json()
+        r = glance_download(local, image["id"], source["id"], "RegionThree",
+                            headers={**who, "X-Service-Catalog": catalog("RegionThree", remote)})
+        assert r.status_code == 202, r.text
+        done = wait_for(local, image["id"], {"active", "queued"})
+        [task] = tasks_of(local, image["id"])
+        if works:
+            assert done["status"] == "active", (done, task)
+            assert done["os_type"] == "linux" and done["disk_format"] == "qcow2"
+        else:
+            assert done["status"] == "queued", done
+            assert task["status"] == "failure" and "404" in task["message"], task
+            # The image is as it was before the import.
+            assert done["os_type"] == "windows" and done["disk_format"] == "raw"
+
+
+def test_glance_download_failures(regions, tmp_path):
+    local, remote = regions
+    queued_source = remote_image(remote, tmp_path, upload=False)
+    active_source = remote_image(remote, tmp_path)
+
+    def fresh():
+        return api(local, "POST", "/v2/images", json={
+            "name": unique("gdfail"), "disk_format": "raw",
+            "container_format": "bare"}).json()
+
+    # The import filter allows 127.0.0.1 only, whatever the catalog says.
+    by_name = {"X-Service-Catalog": catalog("RegionTwo", remote.replace("127.0.0.1", "localhost"))}
+    cases = [
+        (queued_source["id"], "RegionTwo", {}, {},
+         "Source image status should be active instead of queued"),
+        (MISSING_ID, "RegionTwo", {}, {}, "404"),
+        (active_source["id"], "RegionNine", {}, {},
+         "public glance endpoint not found for region RegionNine"),
+        (active_source["id"], "RegionTwo", {}, by_name,
+         "Processed URI for glance-download does not pass filtering"),
+        (active_source["id"], "RegionTwo", {"glance_service_interface": "admin"}, {},
+         None),  # the configured endpoint serves every interface
+    ]
+    for remote_id, region, extra, headers, says in cases:
+        image = fresh()
+        r = glance_download(local, image["id"], remote_id, region, headers=headers, **extra)
+        assert r.status_code == 202, r.text
+        done = wait_for(local, image["id"], {"active", "queued"})
+        [task] = tasks_of(local, image["id"])
+        if says is None:
+            assert done["status"] == "active", (done, task)
+            continue
+        assert done["status"] == "queued", done
+        assert done["disk_format"] == "raw" and done["size"] is None
+        assert task["status"] == "failure" and says in task["message"], task
+
+    # A request without what glance-download needs is refused at once.
+    image = fresh()
+    for method, status in [
+        ({"glance_image_id": active_source["id"]}, 400),
+        ({"glance_region": "RegionTwo"}, 400),
+        ({"glance_region": "RegionTwo", "glance_image_id": "nope"}, 400),
+    ]:
+        r = api(local, "POST", f"/v2/images/{image['id']}/import",
+                json={"method": {"name": "glance-download", **method}})
+        assert r.status_code == status, (method, r.text)
+    r = api(local, "POST", "/v2/images", json={"name": unique()},
+            headers={"X-Service-Catalog": "not json"})
+    assert r.status_code == 400, r.text

@@ -324,6 +324,94 @@ def test_nothing_private_leaks_to_another_project(keystone, who):
         owner.delete(f"/v2/images/{shared['id']}")
 
 
+# --- glance-download between two regions -----------------------------------
+
+def keystone_conf(keystone):
+    return (
+        "[paste_deploy]\n"
+        "flavor = keystone\n"
+        "[keystone_authtoken]\n"
+        f"auth_url = {keystone['auth_url']}\n"
+        "username = glint\n"
+        f"password = {keystone['users']['glint']['password']}\n"
+        "project_name = service\n"
+        f"token_cache_time = {TOKEN_CACHE_SECONDS}\n"
+    )
+
+
+def settled(user, image_id, timeout=30):
+    deadline = time.monotonic() + timeout
+    while True:
+        image = user.get(f"/v2/images/{image_id}").json()
+        if image["status"] in ("active", "queued") and not image.get("os_glance_import_task"):
+            return image
+        assert time.monotonic() < deadline, image
+        time.sleep(0.2)
+
+
+def test_glance_download_finds_the_region_in_the_token_catalog(keystone, glint):
+    """A second Glint is RegionTwo's image endpoint in Keystone; Glint
+    finds it in the catalog of the caller's token and downloads with that
+    token, so the remote applies the caller's own rights."""
+    headers = {"X-Auth-Token": admin_token(keystone)}
+    base = keystone["auth_url"]
+    r = requests.post(base + "/regions", headers=headers, timeout=30,
+                      json={"region": {"id": "RegionTwo"}})
+    assert r.status_code in (201, 409), r.text
+    service_id = requests.get(base + "/services?type=image", headers=headers,
+                              timeout=30).json()["services"][0]["id"]
+    local_conf = keystone_conf(keystone) + (
+        "[DEFAULT]\n"
+        "enabled_import_methods = web-download,glance-download\n"
+        "[import_filtering_opts]\n"
+        "allowed_hosts = 127.0.0.1\n"
+        "allowed_ports =\n"
+    )
+    added = []
+    with running_glint(keystone_conf(keystone)) as remote, running_glint(local_conf) as local:
+        try:
+            r = requests.post(base + "/endpoints", headers=headers, timeout=30, json={
+                "endpoint": {"service_id": service_id, "interface": "public",
+                             "url": remote, "region_id": "RegionTwo"}})
+            assert r.status_code == 201, r.text
+            added.append(r.json()["endpoint"]["id"])
+
+            alpha_token = token(keystone, "alpha-member")
+            owner = As(remote, alpha_token)
+            data = os.urandom(300 * 1024)
+            source = owner.create(name=unique("ks-remote"), disk_format="raw",
+                                  container_format="bare", visibility="private",
+                                  os_distro="debian")
+            r = owner.put(f"/v2/images/{source['id']}/file", data=data,
+                          headers={"Content-Type": "application/octet-stream"})
+            assert r.status_code == 204, r.text
+            source = owner.get(f"/v2/images/{source['id']}").json()
+
+            body = {"method": {"name": "glance-download", "glance_region": "RegionTwo",
+                               "glance_image_id": source["id"]}}
+            for user, works in (("alpha-member", True), ("beta-member", False)):
+                caller = As(local, token(keystone, user))
+                image = caller.create(name=unique("ks-gdl"), disk_format="iso",
+                                      container_format="bare")
+                r = caller.post(f"/v2/images/{image['id']}/import", json=body)
+                assert r.status_code == 202, r.text
+                done = settled(caller, image["id"])
+                [task] = caller.get(f"/v2/images/{image['id']}/tasks").json()["tasks"]
+                if works:
+                    assert done["status"] == "active", (done, task)
+                    assert done["os_hash_value"] == source["os_hash_value"]
+                    assert done["disk_format"] == "raw" and done["os_distro"] == "debian"
+                    assert caller.get(f"/v2/images/{image['id']}/file").content == data
+                else:
+                    # The private source is not beta's to read.
+                    assert done["status"] == "queued", done
+                    assert done["disk_format"] == "iso"
+                    assert task["status"] == "failure" and "404" in task["message"], task
+        finally:
+            for endpoint_id in added:
+                requests.delete(f"{base}/endpoints/{endpoint_id}", headers=headers, timeout=30)
+
+
 # --- unified limits ---------------------------------------------------------
 
 def image_endpoint_id(keystone, headers):

@@ -17,7 +17,7 @@ use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use glint_domain::{Error, RequestContext, ServiceIdentity};
+use glint_domain::{Error, OnBehalf, RequestContext, ServiceIdentity};
 use glint_keystone::{AuthFailure, Authenticated, Keystone};
 
 use crate::error::{error_response, ApiError};
@@ -63,8 +63,12 @@ pub async fn authenticate(
             let user_token = token_header(headers, "x-auth-token")
                 .or_else(|| token_header(headers, "x-storage-token"));
             let service_token = token_header(headers, "x-service-token");
+            let on_behalf = on_behalf_of(user_token);
             match keystone.authenticate(user_token, service_token).await {
-                Ok(who) => context_from_token(who, request_id),
+                Ok(who) => RequestContext {
+                    on_behalf,
+                    ..context_from_token(who, request_id)
+                },
                 Err(AuthFailure::Unauthorized) => return unauthorized(keystone),
                 Err(AuthFailure::Unavailable(why)) => {
                     tracing::error!(error = %why, "cannot validate tokens with Keystone");
@@ -79,6 +83,15 @@ pub async fn authenticate(
     let context = state.services.images.policy().complete(context);
     request.extensions_mut().insert(context);
     next.run(request).await
+}
+
+/// With Keystone, another service sees the caller through its token alone.
+fn on_behalf_of(user_token: Option<&str>) -> OnBehalf {
+    OnBehalf {
+        headers: user_token
+            .map(|t| vec![("x-auth-token".to_string(), t.to_string())])
+            .unwrap_or_default(),
+    }
 }
 
 fn token_header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
@@ -106,6 +119,8 @@ pub fn context_from_token(who: Authenticated, request_id: String) -> RequestCont
             project_id: s.project_id,
             roles: s.roles,
         }),
+        service_catalog: Some(user.catalog),
+        on_behalf: OnBehalf::default(),
     }
 }
 

@@ -8,10 +8,25 @@
 //! - A request with no identity headers at all is an admin of the default
 //!   project, so that CLIs work against a bare `glint serve` with a dummy
 //!   token.
+//! - `X-Service-Catalog` (JSON, as keystonemiddleware sets it) is the
+//!   caller's catalog; the token and the identity headers are kept to be
+//!   sent on to another service that acts for the caller (glance-download).
 
 use axum::http::HeaderMap;
-use glint_domain::{Error, RequestContext};
+use glint_domain::{Error, OnBehalf, RequestContext, ServiceCatalog};
 use percent_encoding::percent_decode_str;
+
+/// The headers a noauth caller's identity is made of; another Glint in
+/// noauth mode sees the same caller when they are sent on as they came.
+const FORWARDED: [&str; 7] = [
+    "x-auth-token",
+    "x-identity-status",
+    "x-project-id",
+    "x-tenant-id",
+    "x-user-id",
+    "x-user",
+    "x-roles",
+];
 
 /// The project that owns what identity-less requests create.
 pub const DEFAULT_PROJECT: &str = "default";
@@ -39,6 +54,16 @@ pub fn context_from_headers(
             ));
         }
     }
+    let service_catalog = service_catalog(headers)?;
+    let on_behalf = OnBehalf {
+        headers: FORWARDED
+            .iter()
+            .filter_map(|name| {
+                let value = headers.get(*name)?.to_str().ok()?;
+                Some((name.to_string(), value.to_string()))
+            })
+            .collect(),
+    };
     let project = header(headers, "x-project-id").or_else(|| header(headers, "x-tenant-id"));
     let user = header(headers, "x-user-id").or_else(|| header(headers, "x-user"));
     let roles_header = header(headers, "x-roles");
@@ -49,6 +74,8 @@ pub fn context_from_headers(
             project_id: Some(DEFAULT_PROJECT.to_string()),
             roles: expand_roles(["admin"]),
             is_admin: true,
+            service_catalog,
+            on_behalf,
             ..RequestContext::default()
         });
     }
@@ -66,8 +93,23 @@ pub fn context_from_headers(
         project_id: project,
         roles,
         is_admin,
+        service_catalog,
+        on_behalf,
         ..RequestContext::default()
     })
+}
+
+/// `X-Service-Catalog`, when sent. Glance refuses a catalog that is not
+/// JSON (with 500); Glint answers 400, the caller's mistake.
+fn service_catalog(headers: &HeaderMap) -> Result<Option<ServiceCatalog>, Error> {
+    let Some(raw) = headers.get("x-service-catalog") else {
+        return Ok(None);
+    };
+    let invalid = || Error::invalid("Invalid service catalog json.");
+    let value: serde_json::Value = serde_json::from_slice(raw.as_bytes()).map_err(|_| invalid())?;
+    ServiceCatalog::from_json(&value)
+        .map(Some)
+        .map_err(|_| invalid())
 }
 
 /// Adds the roles Keystone's default implications give.
@@ -127,6 +169,39 @@ mod tests {
         .unwrap();
         assert!(ctx.is_admin);
         assert_eq!(ctx.project_id.as_deref(), Some("p2"));
+    }
+
+    #[test]
+    fn catalog_and_identity_are_kept_for_calls_on_the_callers_behalf() {
+        let ctx = context_from_headers(
+            &headers(&[
+                ("x-auth-token", "tok"),
+                ("x-project-id", "p1"),
+                ("x-roles", "member"),
+                ("x-service-catalog", r#"[{"type": "image", "endpoints": [{"region": "R2", "publicURL": "http://r2:9292"}]}]"#),
+                ("x-other", "not sent on"),
+            ]),
+            "r".into(),
+        )
+        .unwrap();
+        assert_eq!(
+            ctx.service_catalog
+                .unwrap()
+                .url_for("image", "R2", "public"),
+            Some("http://r2:9292")
+        );
+        let sent: Vec<&str> = ctx
+            .on_behalf
+            .headers
+            .iter()
+            .map(|(k, _)| k.as_str())
+            .collect();
+        assert_eq!(sent, ["x-auth-token", "x-project-id", "x-roles"]);
+        assert!(!format!("{:?}", ctx.on_behalf).contains("\"tok\""));
+        for bad in ["not json", r#""a string""#] {
+            let err = context_from_headers(&headers(&[("x-service-catalog", bad)]), "r".into());
+            assert!(matches!(err, Err(Error::InvalidInput(_))), "{bad}");
+        }
     }
 
     #[test]

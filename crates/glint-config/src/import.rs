@@ -13,7 +13,12 @@ pub const IMPORT_PLUGINS: [&str; 3] = [
 ];
 
 /// The import methods Glint implements, in Glance's order.
-pub const IMPORT_METHODS: [&str; 3] = ["glance-direct", "web-download", "copy-image"];
+pub const IMPORT_METHODS: [&str; 4] = [
+    "glance-direct",
+    "web-download",
+    "copy-image",
+    "glance-download",
+];
 
 /// `[import_filtering_opts]`: what web-download may reach. A URL passes
 /// when its scheme, host and port are each allowed: by the allow list when
@@ -53,6 +58,12 @@ pub struct ImportConfig {
     pub inject: Vec<(String, String)>,
     /// `[inject_metadata_properties] ignore_user_roles`.
     pub inject_ignore_roles: Vec<String>,
+    /// `[glance_download_properties] extra_properties`: the remote image's
+    /// properties glance-download copies, by name or name prefix.
+    pub download_properties: Vec<String>,
+    /// `[glance_download_opts] endpoints`: region → Image API endpoint, for
+    /// callers whose catalog does not name one (Glint's own option).
+    pub remote_endpoints: Vec<(String, String)>,
 }
 
 impl ImportConfig {
@@ -137,7 +148,22 @@ pub(crate) fn read(r: &Reader<'_>, data_dir: &Path) -> Result<ImportConfig, Conf
         })?;
         inject.push((k.trim().to_string(), v.trim().to_string()));
     }
+    let mut remote_endpoints = Vec::new();
+    for pair in list(&r.string("glance_download_opts", "endpoints")?) {
+        let (region, url) = pair
+            .split_once('=')
+            .map(|(r, u)| (r.trim(), u.trim()))
+            .filter(|(r, u)| !r.is_empty() && u.contains("://"))
+            .ok_or_else(|| {
+                ConfigError(format!(
+                    "invalid value for [glance_download_opts] endpoints: '{pair}' is not REGION=URL"
+                ))
+            })?;
+        remote_endpoints.push((region.to_string(), url.to_string()));
+    }
     Ok(ImportConfig {
+        download_properties: list(&r.string("glance_download_properties", "extra_properties")?),
+        remote_endpoints,
         plugins,
         conversion_format,
         inject,
@@ -185,7 +211,39 @@ mod tests {
         assert_eq!(c.methods, ["glance-direct", "copy-image"]);
         assert!(c.uri_filter.allowed_ports.is_empty());
         assert_eq!(c.uri_filter.disallowed_hosts, ["example.com"]);
-        let bad = IniFile::parse("[DEFAULT]\nenabled_import_methods = glance-download\n").unwrap();
+        let bad = IniFile::parse("[DEFAULT]\nenabled_import_methods = glance-upload\n").unwrap();
         assert!(Config::from_ini(&bad).is_err());
+    }
+
+    #[test]
+    fn glance_download_options() {
+        let c = Config::defaults().import;
+        assert!(!c.method_enabled("glance-download"));
+        assert_eq!(
+            c.download_properties,
+            ["hw_", "trait:", "os_distro", "os_secure_boot", "os_type"]
+        );
+        assert!(c.remote_endpoints.is_empty());
+        let ini = IniFile::parse(
+            "[DEFAULT]\nenabled_import_methods = glance-direct,glance-download\n\
+             [glance_download_properties]\nextra_properties = ['hw_', 'os_distro']\n\
+             [glance_download_opts]\nendpoints = RegionTwo=http://two:9292, R3 = http://three/\n",
+        )
+        .unwrap();
+        let c = Config::from_ini(&ini).unwrap().import;
+        assert!(c.method_enabled("glance-download"));
+        assert_eq!(c.download_properties, ["hw_", "os_distro"]);
+        assert_eq!(
+            c.remote_endpoints,
+            [
+                ("RegionTwo".to_string(), "http://two:9292".to_string()),
+                ("R3".to_string(), "http://three/".to_string())
+            ]
+        );
+        for bad in ["RegionTwo", "=http://x", "R=two:9292"] {
+            let ini =
+                IniFile::parse(&format!("[glance_download_opts]\nendpoints = {bad}\n")).unwrap();
+            assert!(Config::from_ini(&ini).is_err(), "{bad}");
+        }
     }
 }

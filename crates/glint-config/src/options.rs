@@ -132,7 +132,7 @@ pub const OPTIONS: &[OptionSpec] = &[
         "DEFAULT",
         "enabled_import_methods",
         "glance-direct,web-download,copy-image",
-        "Interoperable import methods offered (glance-direct, web-download, copy-image).",
+        "Interoperable import methods offered (glance-direct, web-download, copy-image,\nglance-download).",
     ),
     opt("os_glance_staging_store", "filesystem_store_datadir", "", "Folder where staged image data waits for its import (empty: data_dir/staging).\nEvery API node must reach the same folder."),
     opt("import_filtering_opts", "allowed_schemes", "http,https", "URL schemes web-download may fetch (empty: any not disallowed)."),
@@ -141,6 +141,18 @@ pub const OPTIONS: &[OptionSpec] = &[
     opt("import_filtering_opts", "disallowed_hosts", "", "Hosts web-download refuses (used when allowed_hosts is empty)."),
     opt("import_filtering_opts", "allowed_ports", "80,443", "Ports web-download may connect to (empty: any not disallowed)."),
     opt("import_filtering_opts", "disallowed_ports", "", "Ports web-download refuses (used when allowed_ports is empty)."),
+    opt(
+        "glance_download_properties",
+        "extra_properties",
+        "hw_,trait:,os_distro,os_secure_boot,os_type",
+        "Properties glance-download copies from the remote image: names or name\nprefixes (os_glance_* never).",
+    ),
+    opt(
+        "glance_download_opts",
+        "endpoints",
+        "",
+        "Image API endpoints of other regions for glance-download, as\nREGION=URL (comma-separated), e.g. RegionTwo=http://glance.two:9292; used\nwhen the caller's service catalog names no image endpoint for the region\n(Glint).",
+    ),
     opt("task", "task_time_to_live", "48", "Hours a finished task is kept before it is deleted."),
     opt(
         "image_import_opts",

@@ -1,5 +1,9 @@
 //! Who is asking: the identity a request carries into the services.
 
+use std::fmt;
+
+use crate::catalog::ServiceCatalog;
+
 /// The caller of one request, as the auth layer established it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RequestContext {
@@ -19,6 +23,27 @@ pub struct RequestContext {
     pub system_scope: Option<String>,
     /// The service that forwarded the request (`X-Service-Token`), if any.
     pub service: Option<ServiceIdentity>,
+    /// Where the caller's cloud answers: from its token, or in noauth mode
+    /// from `X-Service-Catalog`.
+    pub service_catalog: Option<ServiceCatalog>,
+    /// What lets another OpenStack service see this same caller.
+    pub on_behalf: OnBehalf,
+}
+
+/// The headers to send to another OpenStack service acting for the caller:
+/// its `X-Auth-Token`, and in noauth mode the identity headers it came
+/// with. Their values never appear in `Debug` output.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct OnBehalf {
+    pub headers: Vec<(String, String)>,
+}
+
+impl fmt::Debug for OnBehalf {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list()
+            .entries(self.headers.iter().map(|(name, _)| name))
+            .finish()
+    }
 }
 
 /// Who a service token belongs to.

@@ -4,6 +4,7 @@
 //! Nothing in this crate performs I/O; the repository, store, service and
 //! HTTP crates build on it.
 
+pub mod catalog;
 pub mod context;
 pub mod error;
 pub mod image;
@@ -15,7 +16,8 @@ pub mod task;
 pub mod time;
 pub mod usage;
 
-pub use context::{RequestContext, ServiceIdentity};
+pub use catalog::ServiceCatalog;
+pub use context::{OnBehalf, RequestContext, ServiceIdentity};
 pub use error::{Error, Result};
 pub use image::{
     Image, ImageLocation, ImageStatus, ImageUpdate, LocationStatus, NewImage, Visibility,

@@ -86,6 +86,7 @@ mod tests {
             system_scope: None,
             roles: vec!["reader".into()],
             expires_at,
+            catalog: Default::default(),
         }
     }
 

@@ -1,6 +1,7 @@
 //! What a Keystone v3 token says about its holder (`GET /v3/auth/tokens`).
 
 use chrono::{DateTime, Utc};
+use glint_domain::ServiceCatalog;
 use serde_json::Value;
 
 /// The identity a validated token carries.
@@ -17,6 +18,9 @@ pub struct TokenInfo {
     /// Role names (lower case) as Keystone expanded them.
     pub roles: Vec<String>,
     pub expires_at: DateTime<Utc>,
+    /// The token's service catalog (validation asks for it, as
+    /// keystonemiddleware does unless told otherwise).
+    pub catalog: ServiceCatalog,
 }
 
 fn string_at<'a>(v: &'a Value, path: &[&str]) -> Option<&'a str> {
@@ -56,6 +60,10 @@ pub fn parse(body: &Value) -> Option<TokenInfo> {
         system_scope,
         roles,
         expires_at,
+        catalog: token
+            .get("catalog")
+            .and_then(|c| ServiceCatalog::from_json(c).ok())
+            .unwrap_or_default(),
     })
 }
 
@@ -71,7 +79,9 @@ mod tests {
             "user": {"id": "u1", "name": "alice", "domain": {"id": "default", "name": "Default"}},
             "project": {"id": "p1", "name": "alpha", "domain": {"id": "default", "name": "Default"}},
             "roles": [{"id": "r1", "name": "Member"}, {"id": "r2", "name": "reader"}],
-            "methods": ["password"]
+            "methods": ["password"],
+            "catalog": [{"type": "image", "endpoints": [
+                {"interface": "public", "region_id": "RegionTwo", "url": "http://two:9292"}]}]
         }});
         let info = parse(&body).unwrap();
         assert_eq!(info.user_id.as_deref(), Some("u1"));
@@ -80,6 +90,10 @@ mod tests {
         assert_eq!(info.roles, vec!["member", "reader"]);
         assert_eq!(info.system_scope, None);
         assert_eq!(info.expires_at.to_rfc3339(), "2030-01-02T03:04:05+00:00");
+        assert_eq!(
+            info.catalog.url_for("image", "RegionTwo", "public"),
+            Some("http://two:9292")
+        );
     }
 
     #[test]

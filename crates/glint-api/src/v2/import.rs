@@ -37,11 +37,14 @@ pub async fn stage(
 }
 
 /// `POST /v2/images/{image_id}/import` — starts an import (glance-direct,
-/// web-download or copy-image) into the stores asked for. 202; the work
-/// runs as a task (`GET /v2/images/{image_id}/tasks`).
+/// web-download, copy-image or glance-download) into the stores asked
+/// for. 202; the work runs as a task (`GET /v2/images/{image_id}/tasks`).
+/// A glance-download's remote image is looked up by that task: an unknown
+/// region, or a remote image that is missing or not active, fails the task.
 ///
 /// 400 malformed body, unknown or disabled method, formats not set, URI
-/// refused by the import filter; 403 not allowed (copy-image is admin's);
+/// refused by the import filter, glance-download without `glance_region`
+/// or a UUID `glance_image_id`; 403 not allowed (copy-image is admin's);
 /// 404 invisible image; 409 wrong image status, unknown store, another
 /// import running.
 pub async fn import(

@@ -55,6 +55,7 @@ impl TestApp {
     pub async fn with_config(mut config: Config) -> Self {
         let dir = tempfile::tempdir().unwrap();
         config.filesystem_store_datadir = dir.path().join("images");
+        config.import.staging_dir = dir.path().join("staging");
         let repo: Arc<dyn glint_db::Repository> = Arc::new(
             glint_db::sqlite::SqliteRepository::open(None)
                 .await
@@ -79,6 +80,11 @@ impl TestApp {
             services,
             _dir: dir,
         }
+    }
+
+    /// The app itself, e.g. to serve it on a real port.
+    pub fn router(&self) -> Router {
+        self.app.clone()
     }
 
     pub fn services(&self) -> &Services {

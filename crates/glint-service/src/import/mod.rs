@@ -1,12 +1,15 @@
 //! Interoperable import: staging (`PUT /v2/images/{id}/stage`), the import
 //! call (`POST /v2/images/{id}/import`) that records a task and locks the
-//! image, and the worker that runs the task ([`runner`]).
+//! image, and the worker that runs the task ([`runner`]). The bytes come
+//! from the staging area (glance-direct), a URL ([`web_source`]), another
+//! region's Image API ([`glance_source`]) or the image itself (copy-image).
 //!
 //! The import lock is Glance's: the image's `os_glance_import_task`
 //! property names the task that owns the image's import. A lock whose task
 //! is finished, gone, or silent for longer than the heartbeat timeout is
 //! stale and is broken by the next import.
 
+pub mod glance_source;
 pub mod plugins;
 pub mod request;
 pub mod runner;
@@ -231,7 +234,9 @@ impl ImportService {
         }
         let required = match req.method {
             ImportMethod::GlanceDirect => ImageStatus::Uploading,
-            ImportMethod::WebDownload { .. } => ImageStatus::Queued,
+            ImportMethod::WebDownload { .. } | ImportMethod::GlanceDownload { .. } => {
+                ImageStatus::Queued
+            }
             ImportMethod::CopyImage => ImageStatus::Active,
         };
         if image.status != required {
@@ -251,7 +256,7 @@ impl ImportService {
             uri_filter::check(uri, &config.import.uri_filter)?;
         }
         let stores = self.target_stores(&image, req)?;
-        let input = task_input(id, raw_request, &stores);
+        let input = task_input(id, raw_request, req, &stores);
         self.begin(ctx, &image, req, &stores, IMPORT_TASK_TYPE, input)
             .await
     }
@@ -374,7 +379,9 @@ impl ImportService {
             });
         }
         tracing::info!(image_id = %id, task_id = %task.id, method = req.method.name(), stores = %stores.join(","), "import started");
-        self.runner.start(task.clone());
+        let caller = matches!(req.method, ImportMethod::GlanceDownload { .. })
+            .then(|| glance_source::RemoteCaller::of(ctx));
+        self.runner.start(task.clone(), caller);
         Ok(task)
     }
 
@@ -451,11 +458,25 @@ impl ImportService {
     }
 }
 
-/// Glance's input of an `api_image_import` task.
-fn task_input(image_id: &str, raw_request: &Value, stores: &[String]) -> Map<String, Value> {
+/// Glance's input of an `api_image_import` task: the request as it came,
+/// with glance-download's interface filled in when it was left out.
+fn task_input(
+    image_id: &str,
+    raw_request: &Value,
+    req: &ImportRequest,
+    stores: &[String],
+) -> Map<String, Value> {
+    let mut import_req = raw_request.clone();
+    if let ImportMethod::GlanceDownload { interface, .. } = &req.method {
+        if let Some(method) = import_req.get_mut("method").and_then(Value::as_object_mut) {
+            method
+                .entry("glance_service_interface")
+                .or_insert_with(|| json!(interface));
+        }
+    }
     let mut input = Map::new();
     input.insert("image_id".into(), json!(image_id));
-    input.insert("import_req".into(), raw_request.clone());
+    input.insert("import_req".into(), import_req);
     input.insert("backend".into(), json!(stores));
     input
 }

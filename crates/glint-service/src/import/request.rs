@@ -12,6 +12,16 @@ pub enum ImportMethod {
     WebDownload { uri: String },
     /// From the image's own data, into more stores.
     CopyImage,
+    /// From an image of the Image API of another region (found in the
+    /// caller's service catalog), with its formats and some properties.
+    GlanceDownload {
+        /// The remote image's id (`glance_image_id`).
+        image_id: String,
+        /// `glance_region`.
+        region: String,
+        /// `glance_service_interface`: public unless asked.
+        interface: String,
+    },
 }
 
 impl ImportMethod {
@@ -20,6 +30,7 @@ impl ImportMethod {
             ImportMethod::GlanceDirect => "glance-direct",
             ImportMethod::WebDownload { .. } => "web-download",
             ImportMethod::CopyImage => "copy-image",
+            ImportMethod::GlanceDownload { .. } => "glance-download",
         }
     }
 }
@@ -59,6 +70,38 @@ fn flag(body: &Map<String, Value>, key: &str, default: bool) -> Result<bool> {
     }
 }
 
+/// glance-download's fields, checked as Glance checks them.
+fn glance_download(method: &Map<String, Value>) -> Result<ImportMethod> {
+    let field = |key: &str| -> Result<Option<String>> {
+        match method.get(key) {
+            None => Ok(None),
+            Some(Value::String(s)) => Ok(Some(s.clone())),
+            Some(other) => Err(Error::invalid(format!(
+                "'{key}' must be a string, not {other}"
+            ))),
+        }
+    };
+    let needed = |key: &str| -> Result<String> {
+        field(key)?.ok_or_else(|| {
+            Error::invalid(format!(
+                "'{key}' needs to be set for glance-download import method"
+            ))
+        })
+    };
+    let region = needed("glance_region")?;
+    let image_id = needed("glance_image_id")?;
+    if uuid::Uuid::parse_str(&image_id).is_err() {
+        return Err(Error::invalid(format!(
+            "Remote image id does not look like a UUID: {image_id}"
+        )));
+    }
+    Ok(ImportMethod::GlanceDownload {
+        image_id,
+        region,
+        interface: field("glance_service_interface")?.unwrap_or_else(|| "public".into()),
+    })
+}
+
 impl ImportRequest {
     /// Reads the JSON body; `store_header` is `X-Image-Meta-Store`.
     pub fn parse(body: &Value, store_header: Option<&str>) -> Result<Self> {
@@ -86,6 +129,7 @@ impl ImportRequest {
                     .to_string(),
             },
             "copy-image" => ImportMethod::CopyImage,
+            "glance-download" => glance_download(method)?,
             other => {
                 return Err(Error::invalid(format!(
                     "Import method {other} is not valid."
@@ -150,6 +194,63 @@ mod tests {
             .unwrap();
         assert_eq!(r.stores, Some(vec!["fast".into()]));
         assert!(r.all_stores_must_succeed);
+    }
+
+    #[test]
+    fn glance_download_fields() {
+        let id = "3b5f5a63-4c4e-4b5f-9d3a-0c2b7f1d9e11";
+        let r = ImportRequest::parse(
+            &json!({"method": {"name": "glance-download", "glance_image_id": id,
+                               "glance_region": "RegionTwo"}}),
+            None,
+        )
+        .unwrap();
+        assert_eq!(
+            r.method,
+            ImportMethod::GlanceDownload {
+                image_id: id.into(),
+                region: "RegionTwo".into(),
+                interface: "public".into()
+            }
+        );
+        assert_eq!(r.method.name(), "glance-download");
+        let r = ImportRequest::parse(
+            &json!({"method": {"name": "glance-download", "glance_image_id": id,
+                               "glance_region": "R", "glance_service_interface": "internal"},
+                    "stores": ["a"]}),
+            None,
+        )
+        .unwrap();
+        assert!(matches!(
+            r.method,
+            ImportMethod::GlanceDownload { ref interface, .. } if interface == "internal"
+        ));
+        assert_eq!(r.stores, Some(vec!["a".into()]));
+        for (body, says) in [
+            (
+                json!({"glance_image_id": id}),
+                "'glance_region' needs to be set",
+            ),
+            (
+                json!({"glance_region": "R"}),
+                "'glance_image_id' needs to be set",
+            ),
+            (
+                json!({"glance_region": "R", "glance_image_id": "not-a-uuid"}),
+                "does not look like a UUID: not-a-uuid",
+            ),
+            (
+                json!({"glance_region": 2, "glance_image_id": id}),
+                "'glance_region' must be a string",
+            ),
+        ] {
+            let mut method = body.as_object().unwrap().clone();
+            method.insert("name".into(), json!("glance-download"));
+            match ImportRequest::parse(&json!({ "method": method }), None) {
+                Err(Error::InvalidInput(m)) => assert!(m.contains(says), "{m}"),
+                other => panic!("{body}: {other:?}"),
+            }
+        }
     }
 
     #[test]

@@ -1,12 +1,14 @@
 //! Running import tasks: claim the row, keep a heartbeat on it, bring the
-//! bytes to the staging area (web-download, copy-image), write them into
-//! each target store, and finish the task and the image together.
+//! bytes to the staging area (web-download, glance-download, copy-image),
+//! write them into each target store, and finish the task and the image
+//! together.
 //!
 //! Every step can be done again: a task taken over after its worker died
 //! starts from the top, skips the stores that already hold the image, and
 //! fetches the source again when the staged copy is gone. A task taken
 //! over twice is failed, so that data that kills its worker cannot keep a
-//! cluster busy.
+//! cluster busy. glance-download is the exception: the caller's token is
+//! not kept, so a glance-download taken over fails.
 
 use std::io;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -21,6 +23,7 @@ use glint_domain::{
 use glint_store::{ByteStream, FilesystemStore, Store, StoredObject};
 use serde_json::{Map, Value};
 
+use super::glance_source::{self, CopiedMetadata, RemoteCaller};
 use super::request::{ImportMethod, ImportRequest};
 use super::{
     plugins, web_source, FAILED_IMPORT, IMPORTING_TO_STORES, IMPORT_TASK, IMPORT_TASK_TYPE,
@@ -124,10 +127,11 @@ impl ImportRunner {
         Duration::seconds(self.images.config.import.task_heartbeat_timeout_secs as i64)
     }
 
-    /// Runs a freshly created task in the background.
-    pub fn start(&self, task: Task) {
+    /// Runs a freshly created task in the background; a glance-download
+    /// needs its caller.
+    pub fn start(&self, task: Task, caller: Option<RemoteCaller>) {
         let runner = self.clone();
-        tokio::spawn(async move { runner.run(task).await });
+        tokio::spawn(async move { runner.run(task, caller).await });
     }
 
     /// Takes over import tasks whose worker stopped reporting (after a
@@ -151,7 +155,7 @@ impl ImportRunner {
         let count = stale.len();
         for task in stale {
             tracing::warn!(task_id = %task.id, image_id = ?task.image_id, status = %task.status, "taking over an import task whose worker stopped");
-            self.start(task);
+            self.start(task, None);
         }
         self.images.repo.task_delete_expired(time::now()).await?;
         self.remove_orphaned_staging().await;
@@ -184,7 +188,7 @@ impl ImportRunner {
         }
     }
 
-    async fn run(&self, task: Task) {
+    async fn run(&self, task: Task, caller: Option<RemoteCaller>) {
         let Some(claim) = self.claim(&task).await else {
             return;
         };
@@ -199,13 +203,14 @@ impl ImportRunner {
             return;
         }
         let heartbeat = self.spawn_heartbeat(claim.clone());
-        let outcome = self.execute(&claim).await;
+        let mut copied = None;
+        let outcome = self.execute(&claim, caller.as_ref(), &mut copied).await;
         heartbeat.abort();
         if claim.is_lost() {
             tracing::warn!(task_id = %task.id, "import task taken over by another worker; stopping here");
             return;
         }
-        self.finish(&claim, outcome).await;
+        self.finish(&claim, outcome, copied).await;
     }
 
     /// Whether the task's image still names it as its import.
@@ -250,7 +255,7 @@ impl ImportRunner {
                 };
                 let why = "The import was interrupted twice by its worker stopping";
                 if self.holds_lock(task).await {
-                    self.finish(&claim, Err(Error::internal(why))).await;
+                    self.finish(&claim, Err(Error::internal(why)), None).await;
                 } else {
                     self.fail_alone(&claim, why).await;
                 }
@@ -296,7 +301,12 @@ impl ImportRunner {
         })
     }
 
-    async fn execute(&self, claim: &Claim) -> Result<(ImportRequest, Outcome)> {
+    async fn execute(
+        &self,
+        claim: &Claim,
+        caller: Option<&RemoteCaller>,
+        copied: &mut Option<CopiedMetadata>,
+    ) -> Result<(ImportRequest, Outcome)> {
         let task = claim.current();
         let (image_id, req, stores) = read_input(&task)?;
         let image = self.images.repo.image_get(&image_id, false).await?;
@@ -334,6 +344,44 @@ impl ImportRunner {
                             e.0
                         }
                     })?;
+            }
+            ImportMethod::GlanceDownload {
+                image_id: remote_id,
+                region,
+                interface,
+            } => {
+                let caller = caller.ok_or_else(|| {
+                    Error::internal(
+                        "A glance-download cannot be taken over by another worker: the caller's credentials are not kept",
+                    )
+                })?;
+                let config = &self.images.config.import;
+                let endpoint = glance_source::endpoint(caller, config, region, interface)?;
+                glance_source::check_filter(&endpoint, remote_id, &config.uri_filter)?;
+                tracing::info!(image_id = %image_id, remote_image_id = %remote_id, endpoint = %endpoint, "reading the remote image");
+                let remote = glance_source::image(&endpoint, remote_id, caller, config).await?;
+                let current = self.images.repo.image_get(&image_id, false).await?;
+                let (update, replaced) = remote.copy_onto(&current);
+                self.images.repo.image_update(&update).await?;
+                *copied = Some(replaced);
+                let source =
+                    glance_source::data(&endpoint, remote_id, caller, &config.uri_filter).await?;
+                let staged = self
+                    .fill_staging(&image_id, source, limit.bytes)
+                    .await
+                    .map_err(|e| {
+                        if e.1 {
+                            limit.error(limit.bytes + 1)
+                        } else {
+                            e.0
+                        }
+                    })?;
+                if staged.size != remote.size {
+                    return Err(Error::invalid(format!(
+                        "Downloaded data size {} is different from the remote image's size {}",
+                        staged.size, remote.size
+                    )));
+                }
             }
             ImportMethod::CopyImage => {
                 let location = image
@@ -577,7 +625,12 @@ impl ImportRunner {
     /// some of them, unless all must succeed); otherwise undoes what this
     /// import wrote and fails. Either way the staged copy goes and the
     /// image's lock is released.
-    async fn finish(&self, claim: &Claim, outcome: Result<(ImportRequest, Outcome)>) {
+    async fn finish(
+        &self,
+        claim: &Claim,
+        outcome: Result<(ImportRequest, Outcome)>,
+        copied: Option<CopiedMetadata>,
+    ) {
         let task = claim.current();
         let image_id = task.image_id.clone().unwrap_or_default();
         let failure = match &outcome {
@@ -603,7 +656,8 @@ impl ImportRunner {
                 .as_ref()
                 .map(|(_, o)| o.succeeded.clone())
                 .unwrap_or_default();
-            self.undo(&image_id, &written, method.as_ref()).await;
+            self.undo(&image_id, &written, method.as_ref(), copied)
+                .await;
         }
         let _ = self
             .staging
@@ -641,8 +695,15 @@ impl ImportRunner {
     }
 
     /// Removes the copies this import wrote and, for a first import, puts
-    /// the image back to `queued` with no data.
-    async fn undo(&self, image_id: &str, written: &[String], method: Option<&ImportMethod>) {
+    /// the image back to `queued` with no data (and the metadata a
+    /// glance-download copied taken back).
+    async fn undo(
+        &self,
+        image_id: &str,
+        written: &[String],
+        method: Option<&ImportMethod>,
+        copied: Option<CopiedMetadata>,
+    ) {
         let Ok(image) = self.images.repo.image_get(image_id, false).await else {
             return;
         };
@@ -680,6 +741,9 @@ impl ImportRunner {
         queued.os_hash_value = None;
         let mut update = ImageUpdate::base(queued);
         update.from_state = Some(image.status);
+        if let Some(copied) = copied {
+            copied.restore(&mut update);
+        }
         if let Err(e) = self.images.repo.image_update(&update).await {
             tracing::warn!(image_id, error = %e, "could not queue the image again after a failed import");
         }

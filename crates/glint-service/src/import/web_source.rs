@@ -1,5 +1,6 @@
-//! Fetching web-download sources: plain HTTP GET, streamed, following
-//! redirects only where each new URL passes the import filter too.
+//! Fetching web-download (and glance-download) sources: plain HTTP GET,
+//! streamed, following redirects only where each new URL passes the import
+//! filter too.
 
 use std::io;
 use std::time::Duration;
@@ -24,11 +25,23 @@ const MAX_REDIRECTS: usize = 5;
 
 /// Opens `uri` (already checked) for reading: its body and length.
 pub async fn open(uri: &str, filter: &UriFilter) -> Result<(ByteStream, Option<u64>)> {
+    open_as(uri, filter, "glint-web-download", &[]).await
+}
+
+/// Opens `uri` sending `headers` as well; they go to redirects within the
+/// same origin only, so that credentials never reach another host.
+pub async fn open_as(
+    uri: &str,
+    filter: &UriFilter,
+    agent: &str,
+    headers: &[(String, String)],
+) -> Result<(ByteStream, Option<u64>)> {
     let mut connector = HttpConnector::new();
     connector.set_connect_timeout(Some(CONNECT_TIMEOUT));
     let client: Client<HttpConnector, Empty<Bytes>> =
         Client::builder(TokioExecutor::new()).build(connector);
     let mut current = uri_filter::check(uri, filter)?;
+    let origin = (current.scheme.clone(), current.host.clone(), current.port);
     let mut shown = uri.to_string();
     for _ in 0..=MAX_REDIRECTS {
         if current.scheme != "http" {
@@ -36,8 +49,13 @@ pub async fn open(uri: &str, filter: &UriFilter) -> Result<(ByteStream, Option<u
                 "Cannot fetch {shown}: only http:// sources are supported"
             )));
         }
-        let request = Request::get(url_of(&current))
-            .header(header::USER_AGENT, "glint-web-download")
+        let mut request = Request::get(url_of(&current)).header(header::USER_AGENT, agent);
+        if (&current.scheme, &current.host, current.port) == (&origin.0, &origin.1, origin.2) {
+            for (name, value) in headers {
+                request = request.header(name.as_str(), value.as_str());
+            }
+        }
+        let request = request
             .body(Empty::new())
             .map_err(|e| Error::invalid(format!("Bad URI {shown}: {e}")))?;
         let response = tokio::time::timeout(ANSWER_TIMEOUT, client.request(request))
