@@ -7,9 +7,11 @@ use glint_service::Services;
 
 use crate::auth::Authenticator;
 
+/// Cloned for every request (axum hands each handler its own copy), so
+/// everything in it is shared, not copied.
 #[derive(Clone)]
 pub struct AppState {
-    pub services: Services,
+    pub services: Arc<Services>,
     pub config: Arc<Config>,
     pub auth: Authenticator,
 }
@@ -23,7 +25,7 @@ impl AppState {
     pub fn with_auth(services: Services, auth: Authenticator) -> Self {
         AppState {
             config: services.config.clone(),
-            services,
+            services: Arc::new(services),
             auth,
         }
     }
