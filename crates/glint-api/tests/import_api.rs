@@ -234,3 +234,33 @@ async fn glance_download_requests_are_checked() {
         "{task}"
     );
 }
+
+#[tokio::test]
+async fn an_image_without_formats_cannot_be_imported() {
+    let app = TestApp::new().await;
+    for (values, missing) in [
+        (json!({"name": "x"}), "container_format"),
+        (
+            json!({"name": "x", "container_format": "bare"}),
+            "disk_format",
+        ),
+    ] {
+        let image = app.create_image(As::Anonymous, values).await;
+        let id = image["id"].as_str().unwrap();
+        let r = app
+            .post_json(
+                As::Anonymous,
+                &format!("/v2/images/{id}/import"),
+                json!({"method": {"name": "web-download", "uri": "http://example.com/x.img"}}),
+            )
+            .await;
+        // Glance answers a conflict, naming the container format first.
+        assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.text);
+        assert!(
+            r.text
+                .contains(&format!("'{missing}' needs to be set before import")),
+            "{}",
+            r.text
+        );
+    }
+}

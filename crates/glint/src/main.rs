@@ -106,6 +106,14 @@ fn runtime(workers: Option<usize>) -> std::io::Result<tokio::runtime::Runtime> {
     builder.enable_all().build()
 }
 
+/// mimalloc instead of the C library's allocator: requests allocate and
+/// free many small values across threads, on which glibc's malloc spent a
+/// fifth of a request's CPU time (list +25%, show +15% measured). Built
+/// without transparent huge pages, which would add ~10 MiB to the idle
+/// footprint.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(

@@ -227,11 +227,6 @@ impl ImportService {
                 req.method.name()
             )));
         }
-        if image.disk_format.is_none() || image.container_format.is_none() {
-            return Err(Error::invalid(
-                "'disk_format' and 'container_format' need to be set before import",
-            ));
-        }
         let required = match req.method {
             ImportMethod::GlanceDirect => ImageStatus::Uploading,
             ImportMethod::WebDownload { .. } | ImportMethod::GlanceDownload { .. } => {
@@ -251,6 +246,17 @@ impl ImportService {
                     image.status
                 ),
             }));
+        }
+        // Glance's order and status: a conflict, container format first.
+        for (name, value) in [
+            ("container_format", &image.container_format),
+            ("disk_format", &image.disk_format),
+        ] {
+            if value.is_none() {
+                return Err(Error::conflict(format!(
+                    "'{name}' needs to be set before import"
+                )));
+            }
         }
         if let ImportMethod::WebDownload { uri } = &req.method {
             uri_filter::check(uri, &config.import.uri_filter)?;
