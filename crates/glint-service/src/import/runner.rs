@@ -30,6 +30,7 @@ use super::{
 };
 use crate::format_gate::FormatGate;
 use crate::hashing::hashing_stream;
+use crate::image_data::UploadLimit;
 use crate::images::ImageService;
 
 /// The message a task carries while a second worker runs it.
@@ -335,15 +336,7 @@ impl ImportRunner {
             ImportMethod::WebDownload { uri } => {
                 let (source, _) =
                     web_source::open(uri, &self.images.config.import.uri_filter).await?;
-                self.fill_staging(&image_id, source, limit.bytes)
-                    .await
-                    .map_err(|e| {
-                        if e.1 {
-                            limit.error(limit.bytes + 1)
-                        } else {
-                            e.0
-                        }
-                    })?;
+                self.fill_staging(&image_id, source, Some(&limit)).await?;
             }
             ImportMethod::GlanceDownload {
                 image_id: remote_id,
@@ -366,16 +359,7 @@ impl ImportRunner {
                 *copied = Some(replaced);
                 let source =
                     glance_source::data(&endpoint, remote_id, caller, &config.uri_filter).await?;
-                let staged = self
-                    .fill_staging(&image_id, source, limit.bytes)
-                    .await
-                    .map_err(|e| {
-                        if e.1 {
-                            limit.error(limit.bytes + 1)
-                        } else {
-                            e.0
-                        }
-                    })?;
+                let staged = self.fill_staging(&image_id, source, Some(&limit)).await?;
                 if staged.size != remote.size {
                     return Err(Error::invalid(format!(
                         "Downloaded data size {} is different from the remote image's size {}",
@@ -393,9 +377,7 @@ impl ImportRunner {
                     })?;
                 let store = self.images.stores.for_location(location);
                 let source = store.store.get(&location.url, None).await?;
-                self.fill_staging(&image_id, source, u64::MAX)
-                    .await
-                    .map_err(|e| e.0)?;
+                self.fill_staging(&image_id, source, None).await?;
             }
         }
         claim.check()?;
@@ -477,20 +459,24 @@ impl ImportRunner {
         Ok(())
     }
 
-    /// Streams `source` into the staging area; on failure, whether the
-    /// size limit was the cause.
+    /// Streams `source` into the staging area, held to `limit` (more bytes
+    /// than it allows fail with its error).
     async fn fill_staging(
         &self,
         image_id: &str,
         source: ByteStream,
-        limit: u64,
-    ) -> std::result::Result<StoredObject, (Error, bool)> {
-        let (stream, over) = limit_stream(source, limit);
-        self.staging.prepare().await.map_err(|e| (e, false))?;
+        limit: Option<&UploadLimit>,
+    ) -> Result<StoredObject> {
+        let bytes = limit.map_or(u64::MAX, |l| l.bytes);
+        let (stream, over) = limit_stream(source, bytes);
+        self.staging.prepare().await?;
         self.staging
             .add(image_id, stream)
             .await
-            .map_err(|e| (e, over.happened()))
+            .map_err(|e| match limit {
+                Some(limit) if over.happened() => limit.error(bytes + 1),
+                _ => e,
+            })
     }
 
     /// Copies the staged bytes into one store and records the location
