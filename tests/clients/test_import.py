@@ -240,7 +240,7 @@ def test_import_errors_have_glance_status_codes(multi):
     bare = api(multi, "POST", "/v2/images", json={"name": unique()}).json()
     r = api(multi, "POST", f"/v2/images/{bare['id']}/import",
             json={"method": {"name": "web-download", "uri": "http://127.0.0.1/x"}})
-    assert r.status_code == 400, r.text  # formats not set
+    assert r.status_code == 409, r.text  # formats not set (Glance: Conflict)
     r = api(multi, "PUT", f"/v2/images/{image['id']}/stage", data=b"x",
             headers={"Content-Type": "application/json"})
     assert r.status_code == 415, r.text
