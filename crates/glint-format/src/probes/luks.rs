@@ -2,7 +2,7 @@
 //! version at 6 and the payload offset (in 512-byte sectors) at 104. Only
 //! version 1 is accepted, as qemu supports only it.
 
-use super::{differs_from, starts_with};
+use super::{starts_with, take_header};
 use crate::inspector::{Detection, Format, Probe, Violation};
 use crate::region::{be_u16, be_u32, Region};
 
@@ -22,8 +22,7 @@ impl Luks {
 
 impl Probe for Luks {
     fn feed(&mut self, chunk: &[u8], pos: u64) -> bool {
-        self.header.take(chunk, pos);
-        !differs_from(self.header.data(), MAGIC) && !self.header.is_settled()
+        take_header(&mut self.header, MAGIC, chunk, pos)
     }
 
     fn conclude(&self, total: u64) -> Option<Detection> {

@@ -12,6 +12,7 @@ mod vhdx;
 mod vmdk;
 
 use crate::inspector::Probe;
+use crate::region::Region;
 
 pub(crate) fn all() -> Vec<Box<dyn Probe>> {
     vec![
@@ -31,6 +32,13 @@ pub(crate) fn all() -> Vec<Box<dyn Probe>> {
 pub(crate) fn differs_from(data: &[u8], magic: &[u8]) -> bool {
     let n = data.len().min(magic.len());
     data[..n] != magic[..n]
+}
+
+/// Feeds a probe's `header` region, and answers whether the probe still
+/// wants bytes: the header may yet begin with `magic`, and is not settled.
+pub(crate) fn take_header(header: &mut Region, magic: &[u8], chunk: &[u8], pos: u64) -> bool {
+    header.take(chunk, pos);
+    !differs_from(header.data(), magic) && !header.is_settled()
 }
 
 /// Whether `data` begins with all of `magic`.

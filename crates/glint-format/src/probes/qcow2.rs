@@ -3,7 +3,7 @@
 //! at 8, virtual size at 24, incompatible feature bits at 72 (version 3).
 //! <https://gitlab.com/qemu-project/qemu/-/blob/master/docs/interop/qcow2.txt>
 
-use super::{differs_from, starts_with};
+use super::{starts_with, take_header};
 use crate::inspector::{Detection, Format, Probe, Violation};
 use crate::region::{be_u32, be_u64, Region};
 
@@ -27,8 +27,7 @@ impl Qcow2 {
 
 impl Probe for Qcow2 {
     fn feed(&mut self, chunk: &[u8], pos: u64) -> bool {
-        self.header.take(chunk, pos);
-        !differs_from(self.header.data(), MAGIC) && !self.header.is_settled()
+        take_header(&mut self.header, MAGIC, chunk, pos)
     }
 
     fn conclude(&self, _total: u64) -> Option<Detection> {
@@ -82,8 +81,7 @@ impl Qed {
 
 impl Probe for Qed {
     fn feed(&mut self, chunk: &[u8], pos: u64) -> bool {
-        self.header.take(chunk, pos);
-        !differs_from(self.header.data(), QED_MAGIC) && !self.header.is_settled()
+        take_header(&mut self.header, QED_MAGIC, chunk, pos)
     }
 
     fn conclude(&self, _total: u64) -> Option<Detection> {

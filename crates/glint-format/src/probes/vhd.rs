@@ -3,7 +3,7 @@
 //! disk size at 40. Fixed VHDs carry it only at the end; like Glance, those
 //! are not recognised from a stream.
 
-use super::{differs_from, starts_with};
+use super::{starts_with, take_header};
 use crate::inspector::{Detection, Format, Probe};
 use crate::region::{be_u64, Region};
 
@@ -23,8 +23,7 @@ impl Vhd {
 
 impl Probe for Vhd {
     fn feed(&mut self, chunk: &[u8], pos: u64) -> bool {
-        self.header.take(chunk, pos);
-        !differs_from(self.header.data(), MAGIC) && !self.header.is_settled()
+        take_header(&mut self.header, MAGIC, chunk, pos)
     }
 
     fn conclude(&self, _total: u64) -> Option<Detection> {
