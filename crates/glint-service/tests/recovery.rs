@@ -31,6 +31,16 @@ async fn services(dir: &tempfile::TempDir) -> (Services, Arc<dyn glint_db::Repos
     )
 }
 
+/// A new image of project p1, queued.
+async fn queued_image(services: &Services) -> glint_domain::Image {
+    let ctx = RequestContext::member_of("p1");
+    services
+        .images
+        .create(&ctx, &serde_json::Map::new())
+        .await
+        .unwrap()
+}
+
 /// An image whose upload is `saving`, with a partial file in the store, as
 /// a process mid-upload has it.
 async fn mid_upload(
@@ -38,12 +48,7 @@ async fn mid_upload(
     repo: &Arc<dyn glint_db::Repository>,
     dir: &tempfile::TempDir,
 ) -> (String, std::path::PathBuf) {
-    let ctx = RequestContext::member_of("p1");
-    let image = services
-        .images
-        .create(&ctx, &serde_json::Map::new())
-        .await
-        .unwrap();
+    let image = queued_image(services).await;
     let mut saving = image.clone();
     saving.status = ImageStatus::Saving;
     let mut claim = ImageUpdate::base(saving);
@@ -104,12 +109,7 @@ async fn uploads_still_reporting_are_left_alone() {
 async fn partial_writes_of_images_nobody_writes_are_removed() {
     let dir = tempfile::tempdir().unwrap();
     let (services, repo) = services(&dir).await;
-    let ctx = RequestContext::member_of("p1");
-    let queued = services
-        .images
-        .create(&ctx, &serde_json::Map::new())
-        .await
-        .unwrap();
+    let queued = queued_image(&services).await;
     let images = dir.path().join("images");
     let of_queued = images.join(format!(".{}.partial", queued.id));
     let of_nothing = images.join(".no-such-image.partial");
@@ -129,12 +129,7 @@ async fn a_stage_silent_past_the_timeout_is_queued_again() {
     let dir = tempfile::tempdir().unwrap();
     let (services, repo) = services(&dir).await;
     services.imports.prepare().await.unwrap();
-    let ctx = RequestContext::member_of("p1");
-    let image = services
-        .images
-        .create(&ctx, &serde_json::Map::new())
-        .await
-        .unwrap();
+    let image = queued_image(&services).await;
     let mut uploading = image.clone();
     uploading.status = ImageStatus::Uploading;
     repo.image_update(&ImageUpdate::base(uploading))
@@ -167,12 +162,7 @@ async fn a_stage_silent_past_the_timeout_is_queued_again() {
 async fn unfinished_deletes_are_finished() {
     let dir = tempfile::tempdir().unwrap();
     let (services, repo) = services(&dir).await;
-    let ctx = RequestContext::member_of("p1");
-    let image = services
-        .images
-        .create(&ctx, &serde_json::Map::new())
-        .await
-        .unwrap();
+    let image = queued_image(&services).await;
     let bytes = dir.path().join("images").join(&image.id);
     std::fs::write(&bytes, b"data").unwrap();
     let url = format!("file://{}", bytes.display());
