@@ -2,7 +2,7 @@
 //! bytes when images are deleted (at once, or later by the scrubber).
 
 use chrono::Duration;
-use glint_domain::image_query::{Comparison, ImageListQuery, TimeFilter, ValueFilter, Viewer};
+use glint_domain::image_query::{ImageListQuery, ValueFilter, Viewer};
 use glint_domain::{
     time, Error, Image, ImageLocation, ImageStatus, ImageUpdate, LocationStatus, RequestContext,
     Result,
@@ -328,18 +328,8 @@ impl ImageService {
     /// images were queued again.
     pub async fn sweep_abandoned_uploads(&self) -> Result<usize> {
         let timeout = self.config.import.task_heartbeat_timeout_secs;
-        let mut query = ImageListQuery::for_viewer(Viewer {
-            project_id: None,
-            is_admin: true,
-        });
-        query.filters.os_hidden = None;
-        query.filters.status = Some(ValueFilter::Eq(ImageStatus::Saving.as_str().into()));
-        query.filters.updated_at = vec![TimeFilter {
-            op: Comparison::Lt,
-            at: time::now() - Duration::seconds(timeout as i64),
-        }];
         let mut requeued = 0;
-        for image in self.repo.image_get_all(&query).await? {
+        for image in self.all_in_status(ImageStatus::Saving).await? {
             if write_abandoned(&image, timeout) {
                 tracing::warn!(image_id = %image.id, "upload stopped reporting (its process died); image queued again");
                 self.requeue(&image).await;
@@ -353,6 +343,18 @@ impl ImageService {
             }
         }
         Ok(requeued)
+    }
+
+    /// Every live image in `status`, whoever owns it, hidden or not (for
+    /// the sweeps).
+    pub(crate) async fn all_in_status(&self, status: ImageStatus) -> Result<Vec<Image>> {
+        let mut query = ImageListQuery::for_viewer(Viewer {
+            project_id: None,
+            is_admin: true,
+        });
+        query.filters.os_hidden = None;
+        query.filters.status = Some(ValueFilter::Eq(status.as_str().into()));
+        self.repo.image_get_all(&query).await
     }
 
     /// Removes the partial writes in `store` that no live work may still

@@ -17,6 +17,12 @@ use glint_domain::{time, Error, Image, ImageStatus};
 
 use crate::import::IMPORT_TASK;
 
+/// How often live work reports: a quarter of the heartbeat timeout (at
+/// least every 250 ms), for uploads, stages and import tasks alike.
+pub(crate) fn heartbeat_interval(timeout_secs: u64) -> std::time::Duration {
+    std::time::Duration::from_millis((timeout_secs * 1000 / 4).max(250))
+}
+
 /// Touches an image in `status` every quarter timeout until dropped.
 pub(crate) struct Heartbeat(tokio::task::JoinHandle<()>);
 
@@ -28,7 +34,7 @@ impl Heartbeat {
         timeout_secs: u64,
     ) -> Self {
         let id = image_id.to_string();
-        let every = std::time::Duration::from_millis((timeout_secs * 1000 / 4).max(250));
+        let every = heartbeat_interval(timeout_secs);
         Heartbeat(tokio::spawn(async move {
             let mut tick = tokio::time::interval(every);
             tick.tick().await;

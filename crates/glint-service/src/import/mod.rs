@@ -19,7 +19,6 @@ pub mod web_source;
 use std::sync::Arc;
 
 use chrono::Duration;
-use glint_domain::image_query::{ImageListQuery, ValueFilter, Viewer};
 use glint_domain::{
     time, Error, Image, ImageStatus, ImageUpdate, RequestContext, Result, Task, TaskStatus,
 };
@@ -85,13 +84,7 @@ impl ImportService {
     /// stopped are taken over.
     pub async fn sweep(&self) -> Result<()> {
         let timeout = self.images.config.import.task_heartbeat_timeout_secs;
-        let mut query = ImageListQuery::for_viewer(Viewer {
-            project_id: None,
-            is_admin: true,
-        });
-        query.filters.os_hidden = None;
-        query.filters.status = Some(ValueFilter::Eq(ImageStatus::Uploading.as_str().into()));
-        for image in self.images.repo.image_get_all(&query).await? {
+        for image in self.images.all_in_status(ImageStatus::Uploading).await? {
             let staged = self.staging.datadir().join(&image.id);
             if write_abandoned(&image, timeout) && tokio::fs::metadata(&staged).await.is_err() {
                 tracing::warn!(image_id = %image.id, "staging stopped reporting (its process died); image queued again");

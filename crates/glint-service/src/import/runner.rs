@@ -32,6 +32,7 @@ use crate::format_gate::FormatGate;
 use crate::hashing::hashing_stream;
 use crate::image_data::UploadLimit;
 use crate::images::ImageService;
+use crate::liveness::heartbeat_interval;
 
 /// The message a task carries while a second worker runs it.
 const RESUMED: &str = "Resumed after its worker stopped";
@@ -279,9 +280,7 @@ impl ImportRunner {
 
     fn spawn_heartbeat(&self, claim: Claim) -> tokio::task::JoinHandle<()> {
         let repo = self.images.repo.clone();
-        let every = std::time::Duration::from_millis(
-            (self.images.config.import.task_heartbeat_timeout_secs * 1000 / 4).max(250),
-        );
+        let every = heartbeat_interval(self.images.config.import.task_heartbeat_timeout_secs);
         tokio::spawn(async move {
             loop {
                 tokio::time::sleep(every).await;
