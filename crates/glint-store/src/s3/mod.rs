@@ -345,10 +345,18 @@ impl S3Store {
 
     /// Multipart uploads in the bucket: (key, upload id, initiated).
     pub async fn list_uploads(&self) -> Result<Vec<(String, String, String)>> {
+        self.list_uploads_under("").await
+    }
+
+    /// Multipart uploads whose keys begin with `prefix`.
+    async fn list_uploads_under(&self, prefix: &str) -> Result<Vec<(String, String, String)>> {
         let mut uploads = Vec::new();
         let (mut key_marker, mut id_marker) = (String::new(), String::new());
         loop {
             let mut query = vec![("uploads", "")];
+            if !prefix.is_empty() {
+                query.push(("prefix", prefix));
+            }
             if !key_marker.is_empty() {
                 query.push(("key-marker", key_marker.as_str()));
                 query.push(("upload-id-marker", id_marker.as_str()));
@@ -373,9 +381,10 @@ impl S3Store {
         }
     }
 
-    /// `list_uploads`, or none where the server cannot list them.
-    async fn listable_uploads(&self) -> Result<Vec<(String, String, String)>> {
-        match self.list_uploads().await {
+    /// `list_uploads_under(prefix)`, or none where the server cannot list
+    /// them.
+    async fn listable_uploads(&self, prefix: &str) -> Result<Vec<(String, String, String)>> {
+        match self.list_uploads_under(prefix).await {
             Err(Error::Internal(m)) if m.contains("NotImplemented") => {
                 tracing::debug!(
                     bucket = %self.settings.bucket,
@@ -614,7 +623,7 @@ impl Store for S3Store {
 
     async fn partial_writes(&self) -> Result<Vec<String>> {
         let mut ids: Vec<String> = self
-            .listable_uploads()
+            .listable_uploads("")
             .await?
             .into_iter()
             // Only image ids: the bucket may hold other things.
@@ -626,7 +635,7 @@ impl Store for S3Store {
     }
 
     async fn remove_partial_write(&self, image_id: &str) -> Result<()> {
-        for (key, upload_id, _) in self.listable_uploads().await? {
+        for (key, upload_id, _) in self.listable_uploads(image_id).await? {
             if key == image_id {
                 abort_upload(&self.client, &self.settings.bucket, &key, &upload_id).await;
             }
