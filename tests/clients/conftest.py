@@ -65,6 +65,27 @@ def _terminal():
     return _PTY[1]
 
 
+def wait_until_serving(url, proc, timeout=START_TIMEOUT):
+    """Waits for the server `proc` to answer 200 on `url`/versions; answers
+    None, or why it did not (a server still silent at the timeout is
+    killed)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            if requests.get(url + "/versions", timeout=1).status_code == 200:
+                return None
+        except requests.RequestException:
+            pass
+        exited = proc.poll()
+        if exited is not None:
+            return f"exited with {exited} before answering GET /versions"
+        if time.monotonic() > deadline:
+            proc.kill()
+            proc.wait()
+            return f"did not answer GET /versions within {timeout}s"
+        time.sleep(0.1)
+
+
 def glint_binary():
     binary = os.environ.get("GLINT_BIN", str(REPO / "target" / "debug" / "glint"))
     if not os.path.isabs(binary):
@@ -101,27 +122,13 @@ def running_glint(extra_conf=""):
                                 stdout=log, stderr=subprocess.STDOUT,
                                 stdin=subprocess.DEVNULL, cwd=tmp)
         url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + START_TIMEOUT
         try:
-            while True:
-                try:
-                    if requests.get(url + "/versions", timeout=1).status_code == 200:
-                        break
-                except requests.RequestException:
-                    pass
-                exited = proc.poll()
-                if exited is not None or time.monotonic() > deadline:
-                    if exited is None:
-                        proc.kill()
-                        proc.wait()
-                        why = f"did not answer GET /versions within {START_TIMEOUT}s"
-                    else:
-                        why = f"exited with {exited} before answering GET /versions"
-                    log.seek(0)
-                    output = log.read()
-                    sys.stderr.write(output)
-                    pytest.fail(f"`{binary} serve` {why}; its output:\n{output}")
-                time.sleep(0.1)
+            why = wait_until_serving(url, proc)
+            if why:
+                log.seek(0)
+                output = log.read()
+                sys.stderr.write(output)
+                pytest.fail(f"`{binary} serve` {why}; its output:\n{output}")
             yield url
         finally:
             for p in (proc, registry):

@@ -23,7 +23,7 @@ import pytest
 import requests
 
 from conftest import (BIN_DIR, IDENTITY_HEADERS, MISSING_ID, Cli, glint_binary, running_glint,
-                      table, unique)
+                      table, unique, wait_until_serving)
 
 DATA = os.urandom(3 * 1024 * 1024 + 17)
 MD5 = hashlib.md5(DATA).hexdigest()
@@ -273,15 +273,8 @@ def glint_on(folder, port):
     proc = subprocess.Popen([glint_binary(), "serve", "--config-file", str(conf)],
                             stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            if requests.get(url + "/versions", timeout=1).status_code == 200:
-                break
-        except requests.RequestException:
-            pass
-        assert proc.poll() is None and time.monotonic() < deadline, "glint did not start"
-        time.sleep(0.1)
+    why = wait_until_serving(url, proc)
+    assert why is None, f"glint did not start: {why}"
     try:
         yield url, proc
     finally:
