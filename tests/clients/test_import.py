@@ -311,19 +311,42 @@ def test_a_server_killed_mid_import_resumes_the_task(source):
             assert list(staging.iterdir()) == []
 
 
-@pytest.fixture(scope="module")
-def converting(tmp_path_factory):
+def staging_conf(where, folder):
+    """The staging area: the default folder, or a fresh S3 bucket on the
+    test server (skipped without one), with `folder` for local copies."""
+    if where == "folder":
+        return ""
+    endpoint = os.environ.get("GLINT_TEST_S3_ENDPOINT")
+    if not endpoint:
+        pytest.skip("GLINT_TEST_S3_ENDPOINT is not set (eval \"$(bash tests/s3/s3.sh)\")")
+    return (
+        "[os_glance_staging_store]\n"
+        f"filesystem_store_datadir = {folder}\n"
+        f"s3_store_host = {endpoint}\n"
+        f"s3_store_access_key = {os.environ['GLINT_TEST_S3_ACCESS_KEY']}\n"
+        f"s3_store_secret_key = {os.environ['GLINT_TEST_S3_SECRET_KEY']}\n"
+        f"s3_store_bucket = {unique('glint-staging').lower()}\n"
+        "s3_store_create_bucket_on_put = true\n"
+    )
+
+
+@pytest.fixture(scope="module", params=["folder", "s3"], ids=["staging-folder", "staging-s3"])
+def converting(request, tmp_path_factory):
     """A Glint whose imports are decompressed, converted to raw, and get
-    injected properties (for users without the admin role)."""
-    conf = (
+    injected properties (for users without the admin role); staging in a
+    folder, then in an S3 bucket."""
+    work = tmp_path_factory.mktemp("staging-work")
+    conf = staging_conf(request.param, work) + (
         "[image_import_opts]\n"
         "image_import_plugins = ['image_decompression', 'image_conversion', 'inject_image_metadata']\n"
         "[image_conversion]\noutput_format = raw\n"
         "[inject_metadata_properties]\ninject = injected_by:glint,tier:gold\n"
         "ignore_user_roles = admin\n"
+        "[import_filtering_opts]\nallowed_hosts = 127.0.0.1\nallowed_ports =\n"
     )
     with running_glint(conf) as url:
         yield url
+    assert list(work.iterdir()) == [], "local copies of staged data are removed"
 
 
 def stage_and_import(url, path, disk_format, roles="admin,member,reader"):
@@ -369,6 +392,17 @@ def test_decompression_then_admins_get_no_injection(converting, tmp_path):
     assert image["size"] == 512 * 1024
     assert "injected_by" not in image
     assert downloaded(converting, image["id"]) == hashlib.md5(raw.read_bytes()).hexdigest()
+
+
+def test_web_download_through_the_staging_area(converting, source):
+    image = api(converting, "POST", "/v2/images", json={
+        "name": unique("wd"), "disk_format": "raw", "container_format": "bare"}).json()
+    r = api(converting, "POST", f"/v2/images/{image['id']}/import",
+            json={"method": {"name": "web-download", "uri": f"{source}/disk.raw"}})
+    assert r.status_code == 202, r.text
+    done = wait_for(converting, image["id"], {"active", "queued"})
+    assert done["status"] == "active" and done["checksum"] == MD5, done
+    assert downloaded(converting, image["id"]) == MD5
 
 
 def test_conversion_refuses_mismatched_and_backed_images(converting, tmp_path):

@@ -1,4 +1,5 @@
-"""Three Glint nodes on one PostgreSQL database and one S3 bucket.
+"""Three Glint nodes on one PostgreSQL database and one S3 server (a bucket
+for images, one for staging), sharing no folder.
 
 Driven concurrently with openstacksdk and python-glanceclient: images created, uploaded and
 downloaded through different nodes; concurrent property and tag updates to
@@ -66,7 +67,14 @@ connection = {DB}
 [task]
 task_heartbeat_timeout = {HEARTBEAT_TIMEOUT}
 [os_glance_staging_store]
-filesystem_store_datadir = {WORK}/staging
+filesystem_store_datadir = {WORK}/work{n}
+s3_store_host = {S3}
+s3_store_access_key = {os.environ["GLINT_TEST_S3_ACCESS_KEY"]}
+s3_store_secret_key = {os.environ["GLINT_TEST_S3_SECRET_KEY"]}
+s3_store_bucket = {BUCKET}-staging
+s3_store_create_bucket_on_put = true
+s3_store_large_object_size = 5
+s3_store_large_object_chunk_size = 5
 [glance_store]
 default_backend = objects
 [objects]
@@ -215,8 +223,9 @@ def run(nodes):
     counted(sum(1 for _, o in props if o == "ok") >= 25, "most property writes landed")
     counted(set(image.tags) >= {"tag-%d" % k for k in tags}, "every tag added survived")
 
-    # 3. Staged through one node, imported through another (the staging
-    #    folder is shared, as on an NFS mount): the import lands in S3.
+    # 3. Staged through one node, imported through another: the nodes share
+    #    no folder, staged data waits in the staging bucket; the import
+    #    lands in the images bucket.
     staged_data = data_of(42)
     a, b = nodes[1], nodes[2]
     conn = a.sdk()

@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::{ConfigError, Reader};
+use crate::{read_s3, ConfigError, Reader, S3StoreOptions};
 
 /// The import plugins Glint implements (Glance's names).
 pub const IMPORT_PLUGINS: [&str; 3] = [
@@ -11,6 +11,9 @@ pub const IMPORT_PLUGINS: [&str; 3] = [
     "image_conversion",
     "inject_image_metadata",
 ];
+
+/// The staging area's section (Glance's reserved store name).
+const STAGING: &str = "os_glance_staging_store";
 
 /// The import methods Glint implements, in Glance's order.
 pub const IMPORT_METHODS: [&str; 4] = [
@@ -38,8 +41,12 @@ pub struct ImportConfig {
     /// `[DEFAULT] enabled_import_methods`.
     pub methods: Vec<String>,
     /// `[os_glance_staging_store] filesystem_store_datadir`: where
-    /// `PUT /v2/images/{id}/stage` keeps bytes until the import.
+    /// `PUT /v2/images/{id}/stage` keeps bytes until the import; with
+    /// `staging_s3`, this node's folder for import plugins' local copies.
     pub staging_dir: PathBuf,
+    /// `[os_glance_staging_store] s3_store_*`: staging in a bucket of its
+    /// own instead of the folder (Glint's addition).
+    pub staging_s3: Option<S3StoreOptions>,
     pub uri_filter: UriFilter,
     /// `[task] task_time_to_live`, in hours: how long a finished task is
     /// kept.
@@ -112,9 +119,13 @@ pub(crate) fn read(r: &Reader<'_>, data_dir: &Path) -> Result<ImportConfig, Conf
             IMPORT_METHODS.join(", ")
         )));
     }
-    let staging_dir = match r.optional("os_glance_staging_store", "filesystem_store_datadir") {
+    let staging_dir = match r.optional(STAGING, "filesystem_store_datadir") {
         Some(d) if !d.is_empty() => PathBuf::from(d),
         _ => data_dir.join("staging"),
+    };
+    let staging_s3 = match r.optional(STAGING, "s3_store_host") {
+        Some(host) if !host.trim().is_empty() => Some(read_s3(r.ini, STAGING)?),
+        _ => None,
     };
     let f = "import_filtering_opts";
     let lower = |key: &str| -> Result<Vec<String>, ConfigError> {
@@ -170,6 +181,7 @@ pub(crate) fn read(r: &Reader<'_>, data_dir: &Path) -> Result<ImportConfig, Conf
         inject_ignore_roles: list(&r.string("inject_metadata_properties", "ignore_user_roles")?),
         methods,
         staging_dir,
+        staging_s3,
         uri_filter: UriFilter {
             allowed_schemes: lower("allowed_schemes")?,
             disallowed_schemes: lower("disallowed_schemes")?,
@@ -197,7 +209,33 @@ mod tests {
         assert_eq!(c.uri_filter.allowed_schemes, ["http", "https"]);
         assert_eq!(c.uri_filter.allowed_ports, [80, 443]);
         assert!(c.staging_dir.ends_with("staging"));
+        assert_eq!(c.staging_s3, None);
         assert_eq!(c.task_time_to_live_hours, 48);
+    }
+
+    #[test]
+    fn staging_in_a_bucket_of_its_own() {
+        let staging = "[os_glance_staging_store]\ns3_store_host = http://127.0.0.1:9000\n\
+                       s3_store_access_key = AK\ns3_store_secret_key = SK\n\
+                       s3_store_bucket = staging\nfilesystem_store_datadir = /var/tmp/work\n";
+        let c = Config::from_ini(&IniFile::parse(staging).unwrap())
+            .unwrap()
+            .import;
+        let s3 = c.staging_s3.unwrap();
+        assert_eq!(
+            (s3.host.as_str(), s3.bucket.as_str()),
+            ("http://127.0.0.1:9000", "staging")
+        );
+        assert_eq!(c.staging_dir, std::path::Path::new("/var/tmp/work"));
+        let incomplete = "[os_glance_staging_store]\ns3_store_host = http://127.0.0.1:9000\n";
+        assert!(Config::from_ini(&IniFile::parse(incomplete).unwrap()).is_err());
+        let shared = format!(
+            "[DEFAULT]\nenabled_backends = objects:s3\n[glance_store]\ndefault_backend = objects\n\
+             [objects]\ns3_store_host = http://127.0.0.1:9000\ns3_store_access_key = AK\n\
+             s3_store_secret_key = SK\ns3_store_bucket = staging\n{staging}"
+        );
+        let err = Config::from_ini(&IniFile::parse(&shared).unwrap()).unwrap_err();
+        assert!(err.to_string().contains("bucket of its own"), "{err}");
     }
 
     #[test]

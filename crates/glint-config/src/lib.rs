@@ -298,6 +298,17 @@ impl Config {
                 ))
             })?;
         let import = import::read(&r, &data_dir)?;
+        if let Some(staging) = &import.staging_s3 {
+            if let Some(store) = stores
+                .iter()
+                .find(|s| s.s3.as_ref().is_some_and(|s3| s3.bucket == staging.bucket))
+            {
+                return Err(ConfigError(format!(
+                    "[os_glance_staging_store] s3_store_bucket '{}' is store '{}''s bucket: staging needs a bucket of its own",
+                    staging.bucket, store.id
+                )));
+            }
+        }
         Ok(Config {
             user_storage_quota,
             delayed_delete: r.bool("DEFAULT", "delayed_delete")?,
@@ -584,7 +595,7 @@ fn read_stores(ini: &IniFile, data_dir: &Path) -> Result<Vec<StoreConfig>, Confi
 }
 
 /// The `s3_store_*` options of the store section `[id]`.
-fn read_s3(ini: &IniFile, id: &str) -> Result<S3StoreOptions, ConfigError> {
+pub(crate) fn read_s3(ini: &IniFile, id: &str) -> Result<S3StoreOptions, ConfigError> {
     let text = |key: &str| ini.get(id, key).unwrap_or("").trim().to_string();
     let required = |key: &str| {
         let value = text(key);

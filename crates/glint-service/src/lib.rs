@@ -52,7 +52,7 @@ impl Services {
         repo: Arc<dyn Repository>,
         stores: Stores,
         policy: Arc<Policy>,
-    ) -> Self {
+    ) -> glint_domain::Result<Self> {
         Self::with_limits(config, repo, stores, policy, None)
     }
 
@@ -63,18 +63,18 @@ impl Services {
         stores: Stores,
         policy: Arc<Policy>,
         limits: Option<Arc<dyn LimitSource>>,
-    ) -> Self {
+    ) -> glint_domain::Result<Self> {
         let limits = UnifiedLimits::new(limits, repo.clone());
         let images =
             ImageService::new(config.clone(), repo.clone(), stores, policy.clone(), limits);
-        Services {
-            imports: ImportService::new(images.clone()),
+        Ok(Services {
+            imports: ImportService::new(images.clone())?,
             tasks: TaskService::new(images.clone()),
             metadefs: MetadefService::new(repo.clone(), policy),
             members: MemberService::new(config.clone(), repo, images.clone()),
             images,
             config,
-        }
+        })
     }
 
     /// Sweeps every half heartbeat timeout, for as long as the process

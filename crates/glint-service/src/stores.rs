@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use glint_config::{Config, StoreConfig};
+use glint_config::{Config, S3StoreOptions, StoreConfig};
 use glint_domain::Result;
 use glint_store::{FilesystemStore, S3Settings, S3Store, Store, StoreInfo, Stores};
 
@@ -36,18 +36,23 @@ pub async fn open(config: &Config) -> Result<Stores> {
 /// The backend one named store's section configures.
 fn backend(config: &StoreConfig) -> Result<Arc<dyn Store>> {
     Ok(match &config.s3 {
-        Some(s3) => Arc::new(S3Store::new(S3Settings {
-            host: s3.host.clone(),
-            access_key: s3.access_key.clone(),
-            secret_key: s3.secret_key.clone(),
-            bucket: s3.bucket.clone(),
-            create_bucket_on_put: s3.create_bucket_on_put,
-            region: s3.region_name.clone(),
-            bucket_url_format: s3.bucket_url_format.clone(),
-            large_object_size: s3.large_object_size,
-            large_object_chunk_size: s3.large_object_chunk_size,
-            thread_pools: s3.thread_pools,
-        })?),
+        Some(s3) => Arc::new(S3Store::new(s3_settings(s3))?),
         None => Arc::new(FilesystemStore::new(&config.filesystem_store_datadir)),
     })
+}
+
+/// The S3 client settings an `s3_store_*` section gives.
+pub(crate) fn s3_settings(s3: &S3StoreOptions) -> S3Settings {
+    S3Settings {
+        host: s3.host.clone(),
+        access_key: s3.access_key.clone(),
+        secret_key: s3.secret_key.clone(),
+        bucket: s3.bucket.clone(),
+        create_bucket_on_put: s3.create_bucket_on_put,
+        region: s3.region_name.clone(),
+        bucket_url_format: s3.bucket_url_format.clone(),
+        large_object_size: s3.large_object_size,
+        large_object_chunk_size: s3.large_object_chunk_size,
+        thread_pools: s3.thread_pools,
+    }
 }

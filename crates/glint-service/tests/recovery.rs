@@ -26,7 +26,8 @@ async fn services(dir: &tempfile::TempDir) -> (Services, Arc<dyn glint_db::Repos
             repo.clone(),
             stores,
             Arc::new(glint_service::Policy::glance_defaults()),
-        ),
+        )
+        .unwrap(),
         repo,
     )
 }

@@ -37,7 +37,8 @@ pub async fn run(config: Config) -> Result<(), StartError> {
         .keystone_limits
         .as_ref()
         .map(crate::keystone_limits::source);
-    let services = Services::with_limits(config.clone(), repo, stores, Arc::new(policy), limits);
+    let services = Services::with_limits(config.clone(), repo, stores, Arc::new(policy), limits)
+        .map_err(|e| StartError::Other(format!("staging area: {e}")))?;
     services
         .images
         .recover()
@@ -94,7 +95,8 @@ pub async fn scrub(config: Config) -> Result<usize, StartError> {
     let stores = glint_service::stores::open(&config)
         .await
         .map_err(|e| StartError::Other(format!("image store: {e}")))?;
-    let services = Services::new(config, repo, stores, Arc::new(Policy::glance_defaults()));
+    let services = Services::new(config, repo, stores, Arc::new(Policy::glance_defaults()))
+        .map_err(|e| StartError::Other(format!("staging area: {e}")))?;
     services
         .images
         .scrub(false)

@@ -74,7 +74,7 @@ impl TestApp {
             None => glint_api::auth::Authenticator::Noauth,
         };
         let (policy, _) = glint_service::Policy::from_config(&config.policy).unwrap();
-        let services = Services::new(Arc::new(config), repo, stores, Arc::new(policy));
+        let services = Services::new(Arc::new(config), repo, stores, Arc::new(policy)).unwrap();
         TestApp {
             app: glint_api::app(AppState::with_auth(services.clone(), auth)),
             services,

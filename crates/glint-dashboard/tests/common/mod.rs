@@ -62,7 +62,7 @@ impl TestApp {
         );
         let stores = glint_service::stores::open(&config).await.unwrap();
         let (policy, _) = glint_service::Policy::from_config(&config.policy).unwrap();
-        let services = Services::new(Arc::new(config), repo, stores, Arc::new(policy));
+        let services = Services::new(Arc::new(config), repo, stores, Arc::new(policy)).unwrap();
         TestApp {
             app: glint_dashboard::app(AppState::new(services.clone())),
             services,

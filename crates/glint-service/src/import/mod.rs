@@ -13,6 +13,7 @@ pub mod glance_source;
 pub mod plugins;
 pub mod request;
 pub mod runner;
+pub mod staging;
 pub mod uri_filter;
 pub mod web_source;
 
@@ -22,7 +23,7 @@ use chrono::Duration;
 use glint_domain::{
     time, Error, Image, ImageStatus, ImageUpdate, RequestContext, Result, Task, TaskStatus,
 };
-use glint_store::{ByteStream, FilesystemStore, Store};
+use glint_store::ByteStream;
 use serde_json::{json, Map, Value};
 
 use crate::images::ImageService;
@@ -30,6 +31,7 @@ use crate::liveness::{write_abandoned, Heartbeat};
 use crate::policy::Action;
 pub use request::{ImportMethod, ImportRequest};
 pub use runner::ImportRunner;
+pub use staging::Staging;
 
 /// The image property naming the task that holds the import lock.
 pub const IMPORT_TASK: &str = "os_glance_import_task";
@@ -44,20 +46,20 @@ pub const IMPORT_TASK_TYPE: &str = "api_image_import";
 #[derive(Clone)]
 pub struct ImportService {
     images: ImageService,
-    staging: Arc<FilesystemStore>,
+    staging: Arc<Staging>,
     runner: ImportRunner,
 }
 
 impl ImportService {
-    /// The import side of `images`, staging in the configured folder.
-    pub fn new(images: ImageService) -> Self {
-        let staging = Arc::new(FilesystemStore::new(&images.config.import.staging_dir));
+    /// The import side of `images`, staging where the configuration says.
+    pub fn new(images: ImageService) -> Result<Self> {
+        let staging = Arc::new(Staging::open(&images.config.import)?);
         let runner = ImportRunner::new(images.clone(), staging.clone());
-        ImportService {
+        Ok(ImportService {
             images,
             staging,
             runner,
-        }
+        })
     }
 
     pub fn runner(&self) -> &ImportRunner {
@@ -70,10 +72,16 @@ impl ImportService {
         &self.images.config.import.methods
     }
 
-    /// At start-up: makes the staging folder, then sweeps (see
-    /// [`Self::sweep`]).
+    /// At start-up: makes the staging folder (or checks its bucket), then
+    /// sweeps (see [`Self::sweep`]).
     pub async fn prepare(&self) -> Result<()> {
-        self.staging.prepare().await?;
+        self.staging.prepare().await.map_err(|e| {
+            Error::internal(format!(
+                "staging area ({}) unusable: {}",
+                self.staging.describe(),
+                e.message()
+            ))
+        })?;
         self.sweep().await?;
         Ok(())
     }
@@ -85,15 +93,12 @@ impl ImportService {
     pub async fn sweep(&self) -> Result<()> {
         let timeout = self.images.config.import.task_heartbeat_timeout_secs;
         for image in self.images.all_in_status(ImageStatus::Uploading).await? {
-            let staged = self.staging.datadir().join(&image.id);
-            if write_abandoned(&image, timeout) && tokio::fs::metadata(&staged).await.is_err() {
+            if write_abandoned(&image, timeout) && !self.staging.holds(&image.id).await? {
                 tracing::warn!(image_id = %image.id, "staging stopped reporting (its process died); image queued again");
                 self.revert_stage(&image).await;
             }
         }
-        self.images
-            .remove_abandoned_partials(&*self.staging)
-            .await?;
+        self.staging.remove_abandoned_partials(&self.images).await?;
         self.runner.sweep().await?;
         Ok(())
     }
@@ -150,17 +155,13 @@ impl ImportService {
             self.images.config.import.task_heartbeat_timeout_secs,
         );
         let (data, over_limit) = runner::limit_stream(data, limit.bytes);
-        let staged = match self.staging.prepare().await {
-            Ok(()) => self.staging.add(id, data).await,
-            Err(e) => Err(e),
-        };
-        match staged {
+        match self.staging.add(id, data).await {
             Ok(obj) => {
                 let mut update = ImageUpdate::base(uploading.clone());
                 update.image.size = Some(obj.size as i64);
                 update.from_state = Some(ImageStatus::Uploading);
                 if let Err(e) = self.images.repo.image_update(&update).await {
-                    let _ = self.staging.delete(&obj.location).await;
+                    let _ = self.staging.remove(id).await;
                     return Err(e);
                 }
                 tracing::info!(image_id = %id, size = obj.size, "image data staged");

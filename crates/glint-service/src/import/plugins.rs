@@ -23,6 +23,8 @@ use serde_json::Value;
 pub struct PluginChanges {
     pub disk_format: Option<String>,
     pub virtual_size: Option<i64>,
+    /// Whether a plugin replaced the file's content.
+    pub data_rewritten: bool,
 }
 
 /// The properties `inject_image_metadata` sets for this caller.
@@ -49,8 +51,14 @@ pub async fn run(config: &ImportConfig, staged: &Path, disk_format: &str) -> Res
         let mut changes = PluginChanges::default();
         for plugin in &plugins {
             match plugin.as_str() {
-                "image_decompression" => decompress(&staged)?,
-                "image_conversion" => changes = convert(&staged, &disk_format, &output)?,
+                "image_decompression" => changes.data_rewritten |= decompress(&staged)?,
+                "image_conversion" => {
+                    let converted = convert(&staged, &disk_format, &output)?;
+                    changes = PluginChanges {
+                        data_rewritten: changes.data_rewritten || converted.data_rewritten,
+                        ..converted
+                    };
+                }
                 _ => {}
             }
         }
@@ -86,8 +94,8 @@ fn run_tool(program: &str, args: &[&std::ffi::OsStr], output_to: Option<&Path>) 
     Ok(out.stdout)
 }
 
-/// Replaces a gzip or zip file by its content.
-fn decompress(staged: &Path) -> Result<()> {
+/// Replaces a gzip or zip file by its content; answers whether it did.
+fn decompress(staged: &Path) -> Result<bool> {
     let mut magic = [0u8; 4];
     let n = std::fs::File::open(staged)
         .and_then(|mut f| f.read(&mut magic))
@@ -96,14 +104,15 @@ fn decompress(staged: &Path) -> Result<()> {
     let tool = match &magic[..n.min(4)] {
         [0x1f, 0x8b, ..] => run_tool("gzip", &["-dc".as_ref(), staged.as_os_str()], Some(&out)),
         [b'P', b'K', 3, 4] => run_tool("unzip", &["-p".as_ref(), staged.as_os_str()], Some(&out)),
-        _ => return Ok(()),
+        _ => return Ok(false),
     };
     if let Err(e) = tool {
         let _ = std::fs::remove_file(&out);
         return Err(Error::invalid(format!("Image decompression failed: {e}")));
     }
     std::fs::rename(&out, staged)
-        .map_err(|e| Error::internal(format!("cannot replace the staged data: {e}")))
+        .map_err(|e| Error::internal(format!("cannot replace the staged data: {e}")))?;
+    Ok(true)
 }
 
 /// What `qemu-img info` says of a file.
@@ -135,7 +144,8 @@ fn convert(staged: &Path, declared: &str, output: &str) -> Result<PluginChanges>
             "Image conversion refused: the data is {detected}, but the image's disk_format is {declared}"
         )));
     }
-    if detected != output {
+    let rewrite = detected != output;
+    if rewrite {
         let out = sibling(staged, ".converted");
         let converted = run_tool(
             "qemu-img",
@@ -160,5 +170,6 @@ fn convert(staged: &Path, declared: &str, output: &str) -> Result<PluginChanges>
     Ok(PluginChanges {
         disk_format: Some(output.to_string()),
         virtual_size: info["virtual-size"].as_i64(),
+        data_rewritten: rewrite,
     })
 }

@@ -20,11 +20,12 @@ use glint_domain::{
     time, Error, Image, ImageLocation, ImageStatus, ImageUpdate, LocationStatus, Result, Task,
     TaskQuery, TaskStatus, TaskUpdate,
 };
-use glint_store::{ByteStream, FilesystemStore, Store, StoredObject};
+use glint_store::{ByteStream, StoredObject};
 use serde_json::{Map, Value};
 
 use super::glance_source::{self, CopiedMetadata, RemoteCaller};
 use super::request::{ImportMethod, ImportRequest};
+use super::staging::Staging;
 use super::{
     plugins, web_source, FAILED_IMPORT, IMPORTING_TO_STORES, IMPORT_TASK, IMPORT_TASK_TYPE,
 };
@@ -40,7 +41,7 @@ const RESUMED: &str = "Resumed after its worker stopped";
 #[derive(Clone)]
 pub struct ImportRunner {
     images: ImageService,
-    staging: Arc<FilesystemStore>,
+    staging: Arc<Staging>,
 }
 
 /// Whether a stream from [`limit_stream`] was cut off at its limit.
@@ -121,7 +122,7 @@ struct Outcome {
 }
 
 impl ImportRunner {
-    pub(crate) fn new(images: ImageService, staging: Arc<FilesystemStore>) -> Self {
+    pub(crate) fn new(images: ImageService, staging: Arc<Staging>) -> Self {
         ImportRunner { images, staging }
     }
 
@@ -160,34 +161,8 @@ impl ImportRunner {
             self.start(task, None);
         }
         self.images.repo.task_delete_expired(time::now()).await?;
-        self.remove_orphaned_staging().await;
+        self.staging.remove_orphans(&self.images).await?;
         Ok(count)
-    }
-
-    /// Removes staged data no image is waiting for (its image was deleted,
-    /// or moved on without it).
-    async fn remove_orphaned_staging(&self) {
-        let Ok(mut entries) = tokio::fs::read_dir(self.staging.datadir()).await else {
-            return;
-        };
-        while let Ok(Some(entry)) = entries.next_entry().await {
-            let name = entry.file_name().to_string_lossy().to_string();
-            if name.ends_with(".partial") {
-                continue;
-            }
-            let waiting = match self.images.repo.image_get(&name, false).await {
-                Ok(image) => matches!(
-                    image.status,
-                    ImageStatus::Uploading | ImageStatus::Importing
-                ),
-                Err(Error::NotFound(_)) => false,
-                Err(_) => true,
-            };
-            if !waiting {
-                tracing::info!(image_id = %name, "removing staged data no image waits for");
-                let _ = self.staging.delete(&self.staging.location_of(&name)).await;
-            }
-        }
     }
 
     async fn run(&self, task: Task, caller: Option<RemoteCaller>) {
@@ -328,7 +303,6 @@ impl ImportRunner {
         if todo.is_empty() {
             return Ok((req, outcome));
         }
-        let staged = self.staging.location_of(&image_id);
         let limit = self.images.upload_limit(&image).await?;
         match &req.method {
             ImportMethod::GlanceDirect => {}
@@ -389,7 +363,7 @@ impl ImportRunner {
         for store_id in todo {
             claim.check()?;
             match self
-                .write_store(claim, &image_id, &staged, &store_id, limit.bytes)
+                .write_store(claim, &image_id, &store_id, limit.bytes)
                 .await
             {
                 Ok(()) => outcome.succeeded.push(store_id),
@@ -409,7 +383,7 @@ impl ImportRunner {
         Ok((req, outcome))
     }
 
-    /// Inspects the staged file as an upload's bytes are inspected:
+    /// Inspects the staged bytes as an upload's bytes are inspected:
     /// unsafe content, or content that is not the image's disk format,
     /// fails the import; the format's virtual size is recorded.
     async fn check_format(&self, image_id: &str) -> Result<()> {
@@ -417,15 +391,15 @@ impl ImportRunner {
         let Some(gate) = FormatGate::for_image(&image, &self.images.config) else {
             return Ok(());
         };
-        let staged = self.staging.datadir().join(image_id);
-        let report = tokio::task::spawn_blocking(move || {
-            std::fs::File::open(&staged).and_then(glint_format::Report::read_from)
-        })
-        .await
-        .map_err(|e| Error::internal(format!("format inspection failed: {e}")))?
-        .map_err(|e| Error::internal(format!("cannot read the staged data: {e}")))?;
+        let mut staged = self.staging.read(image_id).await?;
+        let mut inspector = glint_format::Inspector::new();
+        while let Some(chunk) = staged.next().await {
+            let chunk =
+                chunk.map_err(|e| Error::internal(format!("cannot read the staged data: {e}")))?;
+            inspector.feed(&chunk);
+        }
         let virtual_size = gate
-            .verdict(&report)
+            .verdict(&inspector.finish())
             .map_err(|e| Error::invalid(format!("Image format check failed: {}", e.message())))?;
         if let Some(vs) = virtual_size.filter(|vs| image.virtual_size != Some(*vs as i64)) {
             let mut next = image.clone();
@@ -437,14 +411,21 @@ impl ImportRunner {
         Ok(())
     }
 
-    /// Runs the import plugins on the staged file and records what they
+    /// Runs the import plugins on the staged bytes and records what they
     /// changed (disk format, virtual size) before any store sees the data.
     async fn run_plugins(&self, image_id: &str) -> Result<()> {
         let image = self.images.repo.image_get(image_id, false).await?;
         let declared = image.disk_format.clone().unwrap_or_default();
-        let staged = self.staging.datadir().join(image_id);
-        let changes = plugins::run(&self.images.config.import, &staged, &declared).await?;
-        if changes == plugins::PluginChanges::default() {
+        let config = &self.images.config.import;
+        let changes = self
+            .staging
+            .with_local_copy(image_id, |staged| async move {
+                let changes = plugins::run(config, &staged, &declared).await?;
+                let rewritten = changes.data_rewritten;
+                Ok((changes, rewritten))
+            })
+            .await?;
+        if changes.disk_format.is_none() && changes.virtual_size.is_none() {
             return Ok(());
         }
         let mut next = image.clone();
@@ -468,7 +449,6 @@ impl ImportRunner {
     ) -> Result<StoredObject> {
         let bytes = limit.map_or(u64::MAX, |l| l.bytes);
         let (stream, over) = limit_stream(source, bytes);
-        self.staging.prepare().await?;
         self.staging
             .add(image_id, stream)
             .await
@@ -485,12 +465,11 @@ impl ImportRunner {
         &self,
         claim: &Claim,
         image_id: &str,
-        staged: &str,
         store_id: &str,
         limit: u64,
     ) -> Result<()> {
         let store = self.images.stores.pick(Some(store_id))?.clone();
-        let source = self.staging.get(staged, None).await?;
+        let source = self.staging.read(image_id).await?;
         let (stream, hashes) =
             hashing_stream(source, &self.images.config.hashing_algorithm, limit)?;
         let stored = store.store.add(image_id, stream).await;
@@ -644,10 +623,9 @@ impl ImportRunner {
             self.undo(&image_id, &written, method.as_ref(), copied)
                 .await;
         }
-        let _ = self
-            .staging
-            .delete(&self.staging.location_of(&image_id))
-            .await;
+        if let Err(e) = self.staging.remove(&image_id).await {
+            tracing::warn!(image_id, error = %e, "could not remove the staged data (the next sweep will)");
+        }
         self.unlock(&image_id, &task.id).await;
 
         let mut update = TaskUpdate::of(&task, time::now());

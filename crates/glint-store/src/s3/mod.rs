@@ -165,7 +165,8 @@ impl S3Store {
         &self.settings.bucket
     }
 
-    fn location_of(&self, key: &str) -> String {
+    /// The location `add` records for `key`'s bytes.
+    pub fn location_of(&self, key: &str) -> String {
         location::format(
             false,
             &self.settings.access_key,
@@ -318,6 +319,20 @@ impl S3Store {
         req.query = &query;
         req.body = Bytes::from(body);
         self.client.call(req).await.map(drop)
+    }
+
+    /// Whether the bucket holds an object named `key`.
+    pub async fn contains(&self, key: &str) -> Result<bool> {
+        let req = S3Request::new(Method::HEAD, &self.settings.bucket, Some(key));
+        let response = self.client.send(req).await?;
+        match response.status() {
+            s if s.is_success() => Ok(true),
+            StatusCode::NOT_FOUND => Ok(false),
+            s => Err(Error::internal(format!(
+                "S3 HEAD {}/{key} answered {s}",
+                self.settings.bucket
+            ))),
+        }
     }
 
     /// The keys of the objects in the bucket.
