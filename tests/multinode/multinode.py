@@ -233,6 +233,11 @@ def run(nodes):
     conn.image.put(f"/images/{image.id}/stage", data=staged_data,
                    headers={"Content-Type": "application/octet-stream"})
     counted(conn.image.get_image(image.id).status == "uploading", "staged through one node")
+    staged_objects = s3_objects(BUCKET + "-staging")
+    if staged_objects is not None:
+        counted(staged_objects == [image.id], "the staged bytes wait in the staging bucket")
+    counted(not any(os.listdir(os.path.join(WORK, d)) for d in os.listdir(WORK)
+                    if d.startswith("work")), "nothing staged in a node's own folder")
     b.sdk().image.post(f"/images/{image.id}/import",
                        json={"method": {"name": "glance-direct"}})
     deadline = time.time() + 20
@@ -242,6 +247,8 @@ def run(nodes):
             "imported through another node")
     body = nodes[0].sdk().image.get(f"/images/{image.id}/file").content
     counted(body == staged_data, "the imported bytes read back through a third node")
+    if staged_objects is not None:
+        counted(s3_objects(BUCKET + "-staging") == [], "the staged copy is removed once imported")
 
     # 4. A node restarts while another node's upload is under way (slowly,
     #    past the heartbeat timeout): the restart must leave it alone.
@@ -320,6 +327,15 @@ def start_chunked_upload(node, image_id):
 def send_chunk(c, chunk):
     c.send(b"%x\r\n%s\r\n" % (len(chunk), chunk))
     return chunk
+
+
+def s3_objects(bucket):
+    """The objects in `bucket`, read from s3s-fs's folder (None elsewhere)."""
+    d = os.environ.get("GLINT_TEST_S3_DATA_DIR")
+    if not d:
+        return None
+    folder = os.path.join(d, bucket)
+    return sorted(n for n in os.listdir(folder) if not n.startswith("."))
 
 
 def s3_upload_leftovers():
