@@ -218,15 +218,21 @@ mod tests {
         let staging = "[os_glance_staging_store]\ns3_store_host = http://127.0.0.1:9000\n\
                        s3_store_access_key = AK\ns3_store_secret_key = SK\n\
                        s3_store_bucket = staging\nfilesystem_store_datadir = /var/tmp/work\n";
-        let c = Config::from_ini(&IniFile::parse(staging).unwrap())
-            .unwrap()
-            .import;
+        let c = Config::from_ini(&IniFile::parse(staging).unwrap()).unwrap();
+        assert!(c.warnings.is_empty(), "{:?}", c.warnings);
+        let c = c.import;
         let s3 = c.staging_s3.unwrap();
         assert_eq!(
             (s3.host.as_str(), s3.bucket.as_str()),
             ("http://127.0.0.1:9000", "staging")
         );
         assert_eq!(c.staging_dir, std::path::Path::new("/var/tmp/work"));
+        let typo = IniFile::parse("[os_glance_staging_store]\nfilesystem_store_datdir = /x\n");
+        let warnings = Config::from_ini(&typo.unwrap()).unwrap().warnings;
+        assert_eq!(
+            warnings,
+            ["unknown option [os_glance_staging_store] filesystem_store_datdir is ignored"]
+        );
         let incomplete = "[os_glance_staging_store]\ns3_store_host = http://127.0.0.1:9000\n";
         assert!(Config::from_ini(&IniFile::parse(incomplete).unwrap()).is_err());
         let shared = format!(

@@ -207,8 +207,10 @@ impl Config {
         let mut warnings = Vec::new();
         let stores = read_stores(ini, &data_dir_of(ini))?;
         for (section, key) in ini.keys() {
-            let store_option = stores.iter().any(|s| s.id == section)
-                && options::STORE_SECTION_OPTIONS.contains(&key.as_str());
+            let store_section =
+                stores.iter().any(|s| s.id == section) || section == "os_glance_staging_store";
+            let store_option =
+                store_section && options::STORE_SECTION_OPTIONS.contains(&key.as_str());
             if options::find(&section, &key).is_none()
                 && !options::is_ignored_section(&section)
                 && !store_option

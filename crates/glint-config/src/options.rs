@@ -199,7 +199,6 @@ const IGNORED_SECTIONS: &[&str] = &[
     "cors",
     "wsgi",
     "store_type_location_strategy",
-    "os_glance_staging_store",
     "os_glance_tasks_store",
 ];
 
