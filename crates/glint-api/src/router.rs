@@ -11,8 +11,8 @@ use tower::Layer;
 use crate::error::{self, error_response};
 use crate::state::AppState;
 use crate::v2::{
-    image_actions, image_data, images, import, info, locations, members, metadef_contents as md,
-    metadefs, schemas, tags, tasks,
+    cache, image_actions, image_data, images, import, info, locations, members,
+    metadef_contents as md, metadefs, schemas, tags, tasks,
 };
 use crate::{auth, request_id, versions};
 
@@ -135,6 +135,15 @@ fn routes() -> Router<AppState> {
         // Discovery of stores
         .route("/v2/info/stores", get(info::stores))
         .route("/v2/info/usage", get(info::usage))
+        // This node's image cache
+        .route("/v2/cache", get(cache::state).delete(cache::clear))
+        .route("/v2/cache/clean", post(cache::clean))
+        .route("/v2/cache/prune", post(cache::prune))
+        .route("/v2/cache/nodes/{image_id}", get(cache::nodes))
+        .route(
+            "/v2/cache/{image_id}",
+            put(cache::queue).delete(cache::delete),
+        )
         // Schemas
         .route("/v2/schemas/image", get(schemas::image))
         .route("/v2/schemas/images", get(schemas::images))

@@ -170,6 +170,24 @@ pub struct Config {
     pub registry_port: u16,
     /// `registry_client_timeout`, in seconds.
     pub registry_client_timeout: u64,
+    /// `image_cache_dir` and its options; `None` when there is no cache.
+    pub image_cache: Option<ImageCacheConfig>,
+}
+
+/// This node's image cache.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImageCacheConfig {
+    /// `image_cache_dir`.
+    pub dir: PathBuf,
+    /// `image_cache_max_size`, bytes.
+    pub max_size: u64,
+    /// `image_cache_stall_time`, seconds.
+    pub stall_time_secs: u64,
+    /// `cache_prefetcher_interval`, seconds.
+    pub prefetcher_interval_secs: u64,
+    /// Whether downloads go through the cache: the caching flavors of
+    /// `[paste_deploy] flavor`, as Glance's pipelines have it.
+    pub serves_downloads: bool,
 }
 
 /// Where the Image API keeps its records (`data_api`).
@@ -257,6 +275,8 @@ impl Config {
             if ![
                 "keystone",
                 "noauth",
+                "caching",
+                "cachemanagement",
                 "keystone+cachemanagement",
                 "keystone+caching",
             ]
@@ -300,6 +320,7 @@ impl Config {
                 ))
             })?;
         let import = import::read(&r, &data_dir)?;
+        let image_cache = read_image_cache(&r, auth_flavor.as_deref())?;
         if let Some(staging) = &import.staging_s3 {
             if let Some(store) = stores
                 .iter()
@@ -359,6 +380,7 @@ impl Config {
             registry_host: r.string("DEFAULT", "registry_host")?,
             registry_port: read_port(&r, "registry_port", 9191)?,
             registry_client_timeout: r.u64("DEFAULT", "registry_client_timeout")?.unwrap_or(600),
+            image_cache,
         })
     }
 
@@ -549,6 +571,32 @@ fn read_policy(r: &Reader<'_>, beside: Option<&Path>) -> Result<PolicyConfig, Co
         property_protection_file,
         property_protection_rule_format: format,
     })
+}
+
+fn read_image_cache(
+    r: &Reader<'_>,
+    flavor: Option<&str>,
+) -> Result<Option<ImageCacheConfig>, ConfigError> {
+    let dir = r.string("DEFAULT", "image_cache_dir")?;
+    if dir.trim().is_empty() {
+        return Ok(None);
+    }
+    let driver = r.string("DEFAULT", "image_cache_driver")?;
+    if !["sqlite", "xattr", "centralized_db"].contains(&driver.as_str()) {
+        return Err(ConfigError(format!(
+            "invalid value for [DEFAULT] image_cache_driver: '{driver}' (sqlite, xattr or centralized_db)"
+        )));
+    }
+    let number =
+        |key: &str| -> Result<u64, ConfigError> { Ok(r.u64("DEFAULT", key)?.unwrap_or_default()) };
+    Ok(Some(ImageCacheConfig {
+        dir: PathBuf::from(dir.trim()),
+        max_size: number("image_cache_max_size")?,
+        stall_time_secs: number("image_cache_stall_time")?,
+        prefetcher_interval_secs: number("cache_prefetcher_interval")?.max(1),
+        serves_downloads: flavor
+            .is_some_and(|f| f.ends_with("caching") || f.ends_with("cachemanagement")),
+    }))
 }
 
 fn data_dir_of(ini: &IniFile) -> PathBuf {
@@ -837,6 +885,27 @@ mod tests {
             let ini = IniFile::parse(text).unwrap();
             assert!(Config::from_ini(&ini).is_err(), "{text}");
         }
+    }
+
+    #[test]
+    fn the_image_cache_is_off_until_it_has_a_folder() {
+        assert_eq!(Config::defaults().image_cache, None);
+        let read = |text: &str| Config::from_ini(&IniFile::parse(text).unwrap());
+        let cache = read("[DEFAULT]\nimage_cache_dir = /var/cache/glint\nimage_cache_max_size = 1000\n\
+                          [paste_deploy]\nflavor = keystone+caching\n[keystone_authtoken]\n\
+                          auth_url = http://k/v3\nusername = glint\npassword = p\nproject_name = service\n")
+        .unwrap()
+        .image_cache
+        .unwrap();
+        assert_eq!(cache.dir, Path::new("/var/cache/glint"));
+        assert_eq!((cache.max_size, cache.stall_time_secs), (1000, 86400));
+        assert_eq!(cache.prefetcher_interval_secs, 300);
+        assert!(cache.serves_downloads);
+        let managed_only = read("[DEFAULT]\nimage_cache_dir = /c\n").unwrap();
+        assert!(!managed_only.image_cache.unwrap().serves_downloads);
+        let noauth = read("[DEFAULT]\nimage_cache_dir = /c\n[paste_deploy]\nflavor = caching\n");
+        assert!(noauth.unwrap().image_cache.unwrap().serves_downloads);
+        assert!(read("[DEFAULT]\nimage_cache_dir = /c\nimage_cache_driver = memcache\n").is_err());
     }
 
     #[test]

@@ -227,17 +227,35 @@ impl ImageService {
             return Ok(ImageData::Empty);
         }
         let range = range.map(|r| r.resolve(size)).transpose()?;
+        let cache = self.cache.as_ref().filter(|c| c.serves_downloads());
+        if let Some(stream) = match cache {
+            Some(cache) => cache.read(&image.id, range).await,
+            None => None,
+        } {
+            return Ok(ImageData::Bytes {
+                stream,
+                size,
+                checksum: image.checksum.clone(),
+                range,
+            });
+        }
         let mut last_error = None;
         for location in active {
             let store = self.stores.for_location(location);
             match store.store.get(&location.url, range).await {
                 Ok(stream) => {
+                    let stream = match cache {
+                        Some(cache) if range.is_none() => {
+                            cache.fill_while_streaming(&image, stream)
+                        }
+                        _ => stream,
+                    };
                     return Ok(ImageData::Bytes {
                         stream,
                         size,
                         checksum: image.checksum.clone(),
                         range,
-                    })
+                    });
                 }
                 Err(e) => {
                     tracing::warn!(image_id = %id, location = %location.url, error = %e, "location unreadable");

@@ -13,6 +13,7 @@ use glint_domain::{
 use glint_store::Stores;
 use serde_json::{Map, Value};
 
+use crate::image_cache::ImageCache;
 use crate::image_patch::{Dialect, OpKind, PatchOp};
 use crate::image_values::{self, Written};
 use crate::policy::{Action, Policy, PropertyOp, Target};
@@ -25,6 +26,8 @@ pub struct ImageService {
     pub(crate) stores: Stores,
     pub(crate) policy: Arc<Policy>,
     pub(crate) limits: UnifiedLimits,
+    /// This node's image cache, when `image_cache_dir` is set.
+    pub(crate) cache: Option<Arc<ImageCache>>,
 }
 
 impl ImageService {
@@ -41,7 +44,14 @@ impl ImageService {
             stores,
             policy,
             limits,
+            cache: None,
         }
+    }
+
+    /// The same service keeping copies in `cache`.
+    pub fn with_cache(mut self, cache: Option<Arc<ImageCache>>) -> Self {
+        self.cache = cache;
+        self
     }
 
     /// Keystone's unified limits (empty when off).
@@ -55,6 +65,11 @@ impl ImageService {
     }
 
     /// The enabled stores.
+    /// This node's image cache, if it has one.
+    pub fn cache(&self) -> Option<&Arc<ImageCache>> {
+        self.cache.as_ref()
+    }
+
     pub fn stores(&self) -> &Stores {
         &self.stores
     }
@@ -318,6 +333,9 @@ impl ImageService {
         self.repo.image_destroy(id).await?;
         if !self.config.delayed_delete {
             self.delete_data(&image).await;
+        }
+        if let Some(cache) = &self.cache {
+            cache.remove(id).await;
         }
         tracing::info!(image_id = %id, delayed = self.config.delayed_delete, "image deleted");
         Ok(())

@@ -2,8 +2,10 @@
 //! load, check the rule, write. The HTTP layer and the registry call these;
 //! nothing else touches a repository or a store.
 
+pub mod cache_manage;
 pub mod format_gate;
 pub mod hashing;
+pub mod image_cache;
 pub mod image_data;
 pub mod image_patch;
 mod image_values;
@@ -27,6 +29,7 @@ use glint_config::Config;
 use glint_db::Repository;
 use glint_store::Stores;
 
+pub use image_cache::ImageCache;
 pub use images::ImageService;
 pub use import::ImportService;
 pub use members::MemberService;
@@ -65,8 +68,13 @@ impl Services {
         limits: Option<Arc<dyn LimitSource>>,
     ) -> glint_domain::Result<Self> {
         let limits = UnifiedLimits::new(limits, repo.clone());
+        let cache = match &config.image_cache {
+            Some(c) => Some(Arc::new(ImageCache::open(c)?)),
+            None => None,
+        };
         let images =
-            ImageService::new(config.clone(), repo.clone(), stores, policy.clone(), limits);
+            ImageService::new(config.clone(), repo.clone(), stores, policy.clone(), limits)
+                .with_cache(cache);
         Ok(Services {
             imports: ImportService::new(images.clone())?,
             tasks: TaskService::new(images.clone()),
@@ -75,6 +83,24 @@ impl Services {
             images,
             config,
         })
+    }
+
+    /// Runs the image cache's prefetcher every `cache_prefetcher_interval`
+    /// (and once now), saving the hits counted meanwhile.
+    pub fn spawn_cache_prefetcher(&self) {
+        let (Some(cache), Some(config)) = (&self.images.cache, &self.config.image_cache) else {
+            return;
+        };
+        let (cache, images) = (cache.clone(), self.images.clone());
+        let every = std::time::Duration::from_secs(config.prefetcher_interval_secs);
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(every);
+            loop {
+                tick.tick().await;
+                cache.save_hits();
+                images.spawn_prefetcher();
+            }
+        });
     }
 
     /// Sweeps every half heartbeat timeout, for as long as the process

@@ -62,6 +62,12 @@ pub enum Action {
     AddImageLocation,
     FetchImageLocation,
     SetImageLocation,
+    CacheImage,
+    CacheList,
+    CacheDelete,
+    CacheClean,
+    CachePrune,
+    ListCachedNodes,
 }
 
 impl Action {
@@ -117,6 +123,12 @@ impl Action {
             Action::AddImageLocation => "add_image_location",
             Action::FetchImageLocation => "fetch_image_location",
             Action::SetImageLocation => "set_image_location",
+            Action::CacheImage => "cache_image",
+            Action::CacheList => "cache_list",
+            Action::CacheDelete => "cache_delete",
+            Action::CacheClean => "cache_clean",
+            Action::CachePrune => "cache_prune",
+            Action::ListCachedNodes => "list_cached_nodes",
         }
     }
 }

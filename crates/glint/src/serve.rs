@@ -50,6 +50,7 @@ pub async fn run(config: Config) -> Result<(), StartError> {
         .await
         .map_err(|e| StartError::Other(format!("import recovery: {e}")))?;
     services.spawn_sweeper();
+    services.spawn_cache_prefetcher();
     if config.delayed_delete && config.scrubber_interval > 0 {
         spawn_scrubber(services.images.clone(), config.scrubber_interval);
     }

@@ -1,5 +1,6 @@
 //! The Image API v2 resources, one module each.
 
+pub mod cache;
 pub mod image_actions;
 pub mod image_data;
 pub mod image_view;
