@@ -71,6 +71,20 @@ async fn cache_state_when(app: &TestApp, done: impl Fn(&Value) -> bool) -> Value
     panic!("the cache never got there: {}", cache_state(app).await);
 }
 
+/// `DELETE /v2/cache` with `x-image-cache-clear-target: target`.
+async fn clear(app: &TestApp, target: &str) -> StatusCode {
+    app.request(
+        ADMIN,
+        Method::DELETE,
+        "/v2/cache",
+        None,
+        None,
+        &[("x-image-cache-clear-target", target)],
+    )
+    .await
+    .status
+}
+
 fn data(size: usize, seed: u8) -> Vec<u8> {
     (0..size).map(|i| (i as u8).wrapping_mul(seed)).collect()
 }
@@ -260,28 +274,8 @@ async fn entries_are_deleted_cleared_and_cleaned() {
         StatusCode::NOT_FOUND
     );
 
-    let bad = app
-        .request(
-            ADMIN,
-            Method::DELETE,
-            "/v2/cache",
-            None,
-            None,
-            &[("x-image-cache-clear-target", "all")],
-        )
-        .await;
-    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
-    let queue_only = app
-        .request(
-            ADMIN,
-            Method::DELETE,
-            "/v2/cache",
-            None,
-            None,
-            &[("x-image-cache-clear-target", "queue")],
-        )
-        .await;
-    assert_eq!(queue_only.status, StatusCode::NO_CONTENT);
+    assert_eq!(clear(&app, "all").await, StatusCode::BAD_REQUEST);
+    assert_eq!(clear(&app, "queue").await, StatusCode::NO_CONTENT);
     assert_eq!(
         cached_ids(&cache_state(&app).await),
         std::slice::from_ref(&b)
