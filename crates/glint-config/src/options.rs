@@ -142,7 +142,7 @@ pub const OPTIONS: &[OptionSpec] = &[
         "dashboard",
         "image_url_allowed_hosts",
         "",
-        "Hosts (host or host:port, comma-separated) the dashboard may copy image\ndata from when an image is created from an http:// URL; empty: none.",
+        "Hosts (host or host:port, comma-separated) the dashboard may copy image\ndata from when an image is created from an http:// or https:// URL; empty: none.",
     ),
     opt(
         "DEFAULT",
