@@ -17,7 +17,9 @@ use crate::serve::StartError;
 pub async fn run(config: Config) -> Result<(), StartError> {
     let auth = match &config.keystone {
         Some(settings) => {
-            Authenticator::Keystone(Arc::new(glint_keystone::Keystone::new(settings.clone())))
+            let keystone = glint_keystone::Keystone::new(settings.clone())
+                .map_err(|e| StartError::Config(e.to_string()))?;
+            Authenticator::Keystone(Arc::new(keystone))
         }
         None => Authenticator::Noauth,
     };
@@ -58,8 +60,9 @@ pub async fn open_repository(config: &Config) -> Result<Arc<dyn Repository>, Sta
         let timeout = Duration::from_secs(config.registry_client_timeout.max(1));
         let mut remote = glint_registry::RemoteRepository::new(&url, timeout);
         if let Some(settings) = &config.keystone {
-            remote =
-                remote.with_keystone(Arc::new(glint_keystone::Keystone::new(settings.clone())));
+            let keystone = glint_keystone::Keystone::new(settings.clone())
+                .map_err(|e| StartError::Config(e.to_string()))?;
+            remote = remote.with_keystone(Arc::new(keystone));
         }
         return Ok(Arc::new(remote));
     }
