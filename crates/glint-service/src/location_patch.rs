@@ -1,5 +1,5 @@
 //! `PATCH /v2/images/{id}` on `/locations` (the API before 2.17, with
-//! `show_multiple_locations = true`): add a copy at an `http://` URL,
+//! `show_multiple_locations = true`): add a copy at an `http(s)://` URL,
 //! remove one (never the last), or replace the list.
 
 use glint_domain::{

@@ -70,7 +70,7 @@ impl ImageService {
     }
 
     /// `POST /v2/images/{id}/locations`: gives a queued image its data at
-    /// `url` (an `http://` URL the server can read); the image becomes
+    /// `url` (an `http(s)://` URL the server can read); the image becomes
     /// active. Errors: not queued → Conflict; a URL the server cannot or
     /// must not read (`file://` among them) → InvalidInput.
     pub async fn add_location(
