@@ -188,6 +188,13 @@ pub struct Config {
     pub registry_port: u16,
     /// `registry_client_timeout`, in seconds.
     pub registry_client_timeout: u64,
+    /// `registry_client_protocol`: `http` or `https`.
+    pub registry_client_protocol: String,
+    /// `registry_client_ca_file`: the CAs that verify an https registry.
+    pub registry_client_ca_file: Option<PathBuf>,
+    /// `registry_client_insecure`: no certificate verification (wins over
+    /// the CA file).
+    pub registry_client_insecure: bool,
 }
 
 /// Where the Image API keeps its records (`data_api`).
@@ -366,6 +373,9 @@ impl Config {
             registry_host: r.string("DEFAULT", "registry_host")?,
             registry_port: read_port(&r, "registry_port", 9191)?,
             registry_client_timeout: r.u64("DEFAULT", "registry_client_timeout")?.unwrap_or(600),
+            registry_client_protocol: read_registry_protocol(&r)?,
+            registry_client_ca_file: r.path("DEFAULT", "registry_client_ca_file")?,
+            registry_client_insecure: r.bool("DEFAULT", "registry_client_insecure")?,
         })
     }
 
@@ -376,6 +386,16 @@ impl Config {
         } else {
             format!("{}:{}", self.registry_host, self.registry_port)
         }
+    }
+
+    /// The registry's base URL for data_api = registry:
+    /// `registry_client_protocol://host:port`.
+    pub fn registry_url(&self) -> String {
+        format!(
+            "{}://{}",
+            self.registry_client_protocol,
+            self.registry_address()
+        )
     }
 
     /// The address to listen on, as `host:port`.
@@ -394,6 +414,18 @@ fn read_data_api(r: &Reader<'_>) -> Result<DataApi, ConfigError> {
         "registry" | "glance.db.registry.api" => Ok(DataApi::Registry),
         other => Err(ConfigError(format!(
             "invalid value for [DEFAULT] data_api: '{other}' (expected database or registry)"
+        ))),
+    }
+}
+
+fn read_registry_protocol(r: &Reader<'_>) -> Result<String, ConfigError> {
+    let protocol = r
+        .string("DEFAULT", "registry_client_protocol")?
+        .to_ascii_lowercase();
+    match protocol.as_str() {
+        "http" | "https" => Ok(protocol),
+        other => Err(ConfigError(format!(
+            "invalid value for [DEFAULT] registry_client_protocol: '{other}' (expected http or https)"
         ))),
     }
 }
@@ -1000,11 +1032,25 @@ mod tests {
             let ini = IniFile::parse(&format!("[DEFAULT]\n{text}\n")).unwrap();
             assert_eq!(Config::from_ini(&ini).unwrap().data_api, want, "{text}");
         }
-        let ini = IniFile::parse("[DEFAULT]\nregistry_host = ::1\nregistry_port = 9393\n").unwrap();
+        assert_eq!(c.registry_url(), "http://127.0.0.1:9191");
+        let ini = IniFile::parse(
+            "[DEFAULT]\nregistry_host = ::1\nregistry_port = 9393\nregistry_client_protocol = https\n\
+             registry_client_ca_file = /etc/ssl/registry.pem\n",
+        )
+        .unwrap();
         let c = Config::from_ini(&ini).unwrap();
         assert_eq!(c.registry_address(), "[::1]:9393");
+        assert_eq!(c.registry_url(), "https://[::1]:9393");
+        assert_eq!(
+            c.registry_client_ca_file,
+            Some(PathBuf::from("/etc/ssl/registry.pem"))
+        );
         assert!(c.warnings.is_empty(), "{:?}", c.warnings);
-        for bad in ["data_api = simple", "registry_port = 70000"] {
+        for bad in [
+            "data_api = simple",
+            "registry_port = 70000",
+            "registry_client_protocol = ftp",
+        ] {
             let ini = IniFile::parse(&format!("[DEFAULT]\n{bad}\n")).unwrap();
             assert!(Config::from_ini(&ini).is_err(), "{bad}");
         }

@@ -139,6 +139,14 @@ pub const OPTIONS: &[OptionSpec] = &[
     opt("DEFAULT", "registry_port", "9191", "Port of the registry."),
     opt("DEFAULT", "registry_client_timeout", "600", "Seconds the Image API waits for one registry call before answering 503."),
     opt(
+        "DEFAULT",
+        "registry_client_protocol",
+        "http",
+        "How data_api = registry reaches the registry: http, or https (through a TLS\nproxy in front of `glint registry`, which serves plain HTTP).",
+    ),
+    opt("DEFAULT", "registry_client_ca_file", "", "PEM file of the CAs that verify an https registry (empty: the system CA store)."),
+    opt("DEFAULT", "registry_client_insecure", "false", "Do not verify an https registry's certificate (wins over registry_client_ca_file)."),
+    opt(
         "dashboard",
         "image_url_allowed_hosts",
         "",
