@@ -9,7 +9,8 @@
 //! // https://127.0.0.1:{proxy.port()}/… now reaches the plain server.
 //! ```
 //!
-//! Panics on failure: these are test helpers.
+//! [`answering`] is the plain server to put behind it when any fixed
+//! answer will do. Panics on failure: these are test helpers.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -20,6 +21,7 @@ use rcgen::{
 };
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use rustls::ServerConfig;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::task::JoinHandle;
 use tokio_rustls::TlsAcceptor;
@@ -142,4 +144,54 @@ impl Drop for TlsProxy {
     fn drop(&mut self) {
         self.task.abort();
     }
+}
+
+/// A plain HTTP server on a free loopback port that reads each request
+/// (head and `content-length` body) and sends `answer`, a whole HTTP/1.1
+/// response, then closes the connection. Runs for the rest of the test.
+pub async fn answering(answer: &'static [u8]) -> SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind a loopback port");
+    let addr = listener.local_addr().expect("local address");
+    tokio::spawn(async move {
+        while let Ok((mut tcp, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                if read_request(&mut tcp).await.is_some() {
+                    let _ = tcp.write_all(answer).await;
+                    let _ = tcp.shutdown().await;
+                }
+            });
+        }
+    });
+    addr
+}
+
+/// Reads one request off `tcp`: its head, then as many body bytes as its
+/// `content-length` says. `None` when the peer went away first.
+async fn read_request(tcp: &mut TcpStream) -> Option<()> {
+    let mut data = Vec::new();
+    let mut buf = [0u8; 4096];
+    let head_end = loop {
+        if let Some(i) = data.windows(4).position(|w| w == b"\r\n\r\n") {
+            break i + 4;
+        }
+        match tcp.read(&mut buf).await {
+            Ok(0) | Err(_) => return None,
+            Ok(n) => data.extend_from_slice(&buf[..n]),
+        }
+    };
+    let head = String::from_utf8_lossy(&data[..head_end]).to_ascii_lowercase();
+    let length: usize = head
+        .lines()
+        .find_map(|l| l.strip_prefix("content-length:"))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(0);
+    while data.len() < head_end + length {
+        match tcp.read(&mut buf).await {
+            Ok(0) | Err(_) => return None,
+            Ok(n) => data.extend_from_slice(&buf[..n]),
+        }
+    }
+    Some(())
 }
