@@ -117,10 +117,13 @@ def api(url, method, path, **kw):
 
 
 def wait_for(url, image_id, statuses, timeout=30):
+    """The image once in one of `statuses` with its import tasks finished
+    (a task finishes just after it unlocks its image)."""
     deadline = time.monotonic() + timeout
     while True:
         image = api(url, "GET", f"/v2/images/{image_id}").json()
-        if image["status"] in statuses and not image.get("os_glance_import_task"):
+        if image["status"] in statuses and not image.get("os_glance_import_task") and all(
+                t["status"] in ("success", "failure") for t in tasks_of(url, image_id)):
             return image
         assert time.monotonic() < deadline, f"image stuck: {json.dumps(image)}"
         time.sleep(0.2)

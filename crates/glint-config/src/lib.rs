@@ -46,6 +46,11 @@ pub struct KeystoneAuthtoken {
     pub http_connect_timeout: u64,
     pub service_token_roles: Vec<String>,
     pub service_token_roles_required: bool,
+    /// `cafile`: the CAs that verify an https:// Keystone; `None`: the
+    /// system's.
+    pub cafile: Option<PathBuf>,
+    /// `insecure`: no certificate verification (wins over `cafile`).
+    pub insecure: bool,
 }
 
 /// `use_keystone_limits` and `[oslo_limit]`: where unified limits come
@@ -62,6 +67,9 @@ pub struct KeystoneLimits {
     pub system_scope: Option<String>,
     pub project_name: Option<String>,
     pub project_domain_name: String,
+    /// `cafile` and `insecure`, as for `[keystone_authtoken]`.
+    pub cafile: Option<PathBuf>,
+    pub insecure: bool,
 }
 
 /// `[oslo_policy]` and property protections.
@@ -91,7 +99,8 @@ pub struct StoreConfig {
 /// An `s3` store's section, glance_store's option names.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct S3StoreOptions {
-    /// `s3_store_host`: `http://host:port` or a bare host.
+    /// `s3_store_host`: `http://host:port`, `https://host:port` or a bare
+    /// host (http).
     pub host: String,
     pub access_key: String,
     pub secret_key: String,
@@ -105,6 +114,9 @@ pub struct S3StoreOptions {
     /// `s3_store_large_object_chunk_size`, in bytes (the option is in MB).
     pub large_object_chunk_size: u64,
     pub thread_pools: usize,
+    /// `s3_store_cacert`: the CAs that verify an https:// endpoint; `None`:
+    /// the system's.
+    pub cacert: Option<PathBuf>,
 }
 
 /// Everything Glint reads from configuration.
@@ -133,6 +145,12 @@ pub struct Config {
     pub public_endpoint: Option<String>,
     /// `[glance_store] filesystem_store_datadir`.
     pub filesystem_store_datadir: PathBuf,
+    /// `[glance_store] https_ca_certificates_file`: the CAs that verify
+    /// https:// image locations (then `https_insecure` is ignored).
+    pub https_ca_certificates_file: Option<PathBuf>,
+    /// `[glance_store] https_insecure`: https:// image locations are read
+    /// without certificate verification.
+    pub https_insecure: bool,
     pub hashing_algorithm: String,
     /// Bytes of image data one owner may keep; 0 is unlimited.
     pub user_storage_quota: u64,
@@ -170,6 +188,13 @@ pub struct Config {
     pub registry_port: u16,
     /// `registry_client_timeout`, in seconds.
     pub registry_client_timeout: u64,
+    /// `registry_client_protocol`: `http` or `https`.
+    pub registry_client_protocol: String,
+    /// `registry_client_ca_file`: the CAs that verify an https registry.
+    pub registry_client_ca_file: Option<PathBuf>,
+    /// `registry_client_insecure`: no certificate verification (wins over
+    /// the CA file).
+    pub registry_client_insecure: bool,
     /// `image_cache_dir` and its options; `None` when there is no cache.
     pub image_cache: Option<ImageCacheConfig>,
 }
@@ -359,6 +384,8 @@ impl Config {
                 .optional("DEFAULT", "public_endpoint")
                 .filter(|s| !s.is_empty()),
             filesystem_store_datadir,
+            https_ca_certificates_file: r.path("glance_store", "https_ca_certificates_file")?,
+            https_insecure: r.bool("glance_store", "https_insecure")?,
             hashing_algorithm,
             auth_flavor,
             keystone,
@@ -380,6 +407,9 @@ impl Config {
             registry_host: r.string("DEFAULT", "registry_host")?,
             registry_port: read_port(&r, "registry_port", 9191)?,
             registry_client_timeout: r.u64("DEFAULT", "registry_client_timeout")?.unwrap_or(600),
+            registry_client_protocol: read_registry_protocol(&r)?,
+            registry_client_ca_file: r.path("DEFAULT", "registry_client_ca_file")?,
+            registry_client_insecure: r.bool("DEFAULT", "registry_client_insecure")?,
             image_cache,
         })
     }
@@ -391,6 +421,16 @@ impl Config {
         } else {
             format!("{}:{}", self.registry_host, self.registry_port)
         }
+    }
+
+    /// The registry's base URL for data_api = registry:
+    /// `registry_client_protocol://host:port`.
+    pub fn registry_url(&self) -> String {
+        format!(
+            "{}://{}",
+            self.registry_client_protocol,
+            self.registry_address()
+        )
     }
 
     /// The address to listen on, as `host:port`.
@@ -413,6 +453,18 @@ fn read_data_api(r: &Reader<'_>) -> Result<DataApi, ConfigError> {
     }
 }
 
+fn read_registry_protocol(r: &Reader<'_>) -> Result<String, ConfigError> {
+    let protocol = r
+        .string("DEFAULT", "registry_client_protocol")?
+        .to_ascii_lowercase();
+    match protocol.as_str() {
+        "http" | "https" => Ok(protocol),
+        other => Err(ConfigError(format!(
+            "invalid value for [DEFAULT] registry_client_protocol: '{other}' (expected http or https)"
+        ))),
+    }
+}
+
 fn read_port(r: &Reader<'_>, name: &str, default: u64) -> Result<u16, ConfigError> {
     let port = r.u64("DEFAULT", name)?.unwrap_or(default);
     u16::try_from(port).map_err(|_| {
@@ -430,11 +482,7 @@ fn read_keystone(r: &Reader<'_>) -> Result<KeystoneAuthtoken, ConfigError> {
             "[paste_deploy] flavor = keystone needs [keystone_authtoken] auth_url".into(),
         ));
     }
-    if !auth_url.starts_with("http://") {
-        return Err(ConfigError(format!(
-            "[keystone_authtoken] auth_url '{auth_url}': only http:// Keystone endpoints are supported yet"
-        )));
-    }
+    check_web_url("[keystone_authtoken] auth_url", &auth_url)?;
     for key in ["username", "password", "project_name"] {
         if r.string(S, key)?.is_empty() {
             return Err(ConfigError(format!(
@@ -467,6 +515,8 @@ fn read_keystone(r: &Reader<'_>) -> Result<KeystoneAuthtoken, ConfigError> {
             .filter(|s| !s.is_empty())
             .collect(),
         service_token_roles_required: r.bool(S, "service_token_roles_required")?,
+        cafile: r.path(S, "cafile")?,
+        insecure: r.bool(S, "insecure")?,
     })
 }
 
@@ -479,18 +529,26 @@ fn read_keystone_limits(
     let endpoint_id = non_empty(r.string(S, "endpoint_id")?).ok_or_else(|| {
         ConfigError("use_keystone_limits = true needs [oslo_limit] endpoint_id".into())
     })?;
-    let auth_url = non_empty(r.string(S, "auth_url")?)
-        .or_else(|| authtoken.map(|k| k.auth_url.clone()))
+    let own_url = non_empty(r.string(S, "auth_url")?);
+    // Keystone's address taken from [keystone_authtoken] comes with the
+    // trust settings for it, unless [oslo_limit] sets its own.
+    let inherited = own_url.is_none().then_some(authtoken).flatten();
+    let auth_url = own_url
+        .or_else(|| inherited.map(|k| k.auth_url.clone()))
         .ok_or_else(|| {
             ConfigError("use_keystone_limits = true needs [oslo_limit] auth_url".into())
         })?
         .trim_end_matches('/')
         .to_string();
-    if !auth_url.starts_with("http://") {
-        return Err(ConfigError(format!(
-            "[oslo_limit] auth_url '{auth_url}': only http:// Keystone endpoints are supported yet"
-        )));
-    }
+    check_web_url("[oslo_limit] auth_url", &auth_url)?;
+    let cafile = match r.path(S, "cafile")? {
+        Some(file) => Some(file),
+        None => inherited.and_then(|k| k.cafile.clone()),
+    };
+    let insecure = match r.ini.get(S, "insecure") {
+        Some(_) => r.bool(S, "insecure")?,
+        None => inherited.is_some_and(|k| k.insecure),
+    };
     for key in ["username", "password"] {
         if r.string(S, key)?.is_empty() {
             return Err(ConfigError(format!(
@@ -515,7 +573,21 @@ fn read_keystone_limits(
         system_scope,
         project_name,
         project_domain_name: r.string(S, "project_domain_name")?,
+        cafile,
+        insecure,
     })
+}
+
+/// Refuses a URL that is neither http:// nor https://.
+fn check_web_url(option: &str, url: &str) -> Result<(), ConfigError> {
+    let lower = url.to_ascii_lowercase();
+    if lower.starts_with("http://") || lower.starts_with("https://") {
+        Ok(())
+    } else {
+        Err(ConfigError(format!(
+            "{option} '{url}' must be an http:// or https:// URL"
+        )))
+    }
 }
 
 fn read_policy(r: &Reader<'_>, beside: Option<&Path>) -> Result<PolicyConfig, ConfigError> {
@@ -712,6 +784,9 @@ pub(crate) fn read_s3(ini: &IniFile, id: &str) -> Result<S3StoreOptions, ConfigE
         large_object_size: number("s3_store_large_object_size", 100)? * MB,
         large_object_chunk_size: chunk_mb * MB,
         thread_pools: usize::try_from(thread_pools).unwrap_or(usize::MAX),
+        cacert: Some(text("s3_store_cacert"))
+            .filter(|f| !f.is_empty())
+            .map(PathBuf::from),
     })
 }
 
@@ -755,6 +830,13 @@ impl Reader<'_> {
             .get(section, key)
             .map(str::to_string)
             .unwrap_or_else(|| spec.default.to_string()))
+    }
+
+    /// A file name; empty is none.
+    fn path(&self, section: &str, key: &str) -> Result<Option<PathBuf>, ConfigError> {
+        let raw = self.string(section, key)?;
+        let raw = raw.trim();
+        Ok((!raw.is_empty()).then(|| PathBuf::from(raw)))
     }
 
     fn u64(&self, section: &str, key: &str) -> Result<Option<u64>, ConfigError> {
@@ -940,6 +1022,49 @@ mod tests {
     }
 
     #[test]
+    fn tls_options_have_glance_names() {
+        let c = Config::defaults();
+        assert_eq!(
+            (c.https_ca_certificates_file.clone(), c.https_insecure),
+            (None, false)
+        );
+        let c = Config::from_ini(&IniFile::parse(
+            "[DEFAULT]\nenabled_backends = objects:s3\nuse_keystone_limits = true\n\
+             [glance_store]\ndefault_backend = objects\n\
+             https_ca_certificates_file = /etc/ssl/locations.pem\nhttps_insecure = false\n\
+             [objects]\ns3_store_host = https://s3.example:443\ns3_store_access_key = AK\n\
+             s3_store_secret_key = SK\ns3_store_bucket = images\ns3_store_cacert = /etc/ssl/s3.pem\n\
+             [paste_deploy]\nflavor = keystone\n\
+             [keystone_authtoken]\nauth_url = https://keystone.example/v3\nusername = glance\n\
+             password = p\nproject_name = service\ncafile = /etc/ssl/keystone.pem\n\
+             [oslo_limit]\nendpoint_id = e\nusername = glance\npassword = p\nsystem_scope = all\n",
+        ).unwrap())
+        .unwrap();
+        assert!(c.warnings.is_empty(), "{:?}", c.warnings);
+        assert_eq!(
+            c.https_ca_certificates_file,
+            Some(PathBuf::from("/etc/ssl/locations.pem"))
+        );
+        assert!(!c.https_insecure);
+        let s3 = c.stores[0].s3.as_ref().unwrap();
+        assert_eq!(s3.cacert, Some(PathBuf::from("/etc/ssl/s3.pem")));
+        let k = c.keystone.as_ref().unwrap();
+        assert_eq!(k.auth_url, "https://keystone.example/v3");
+        assert_eq!(
+            (k.cafile.clone(), k.insecure),
+            (Some(PathBuf::from("/etc/ssl/keystone.pem")), false)
+        );
+        // [oslo_limit] uses Keystone's address from [keystone_authtoken],
+        // and so its CA file too.
+        let limits = c.keystone_limits.as_ref().unwrap();
+        assert_eq!(limits.auth_url, "https://keystone.example/v3");
+        assert_eq!(limits.cafile, k.cafile);
+        let bad = "[paste_deploy]\nflavor = keystone\n[keystone_authtoken]\nauth_url = ftp://k\n\
+                   username = u\npassword = p\nproject_name = s\n";
+        assert!(Config::from_ini(&IniFile::parse(bad).unwrap()).is_err());
+    }
+
+    #[test]
     fn named_stores_and_quotas() {
         let ini = IniFile::parse(
             "[DEFAULT]\nenabled_backends = fast:file, cheap:file\nuser_storage_quota = 2GB\n\
@@ -989,11 +1114,25 @@ mod tests {
             let ini = IniFile::parse(&format!("[DEFAULT]\n{text}\n")).unwrap();
             assert_eq!(Config::from_ini(&ini).unwrap().data_api, want, "{text}");
         }
-        let ini = IniFile::parse("[DEFAULT]\nregistry_host = ::1\nregistry_port = 9393\n").unwrap();
+        assert_eq!(c.registry_url(), "http://127.0.0.1:9191");
+        let ini = IniFile::parse(
+            "[DEFAULT]\nregistry_host = ::1\nregistry_port = 9393\nregistry_client_protocol = https\n\
+             registry_client_ca_file = /etc/ssl/registry.pem\n",
+        )
+        .unwrap();
         let c = Config::from_ini(&ini).unwrap();
         assert_eq!(c.registry_address(), "[::1]:9393");
+        assert_eq!(c.registry_url(), "https://[::1]:9393");
+        assert_eq!(
+            c.registry_client_ca_file,
+            Some(PathBuf::from("/etc/ssl/registry.pem"))
+        );
         assert!(c.warnings.is_empty(), "{:?}", c.warnings);
-        for bad in ["data_api = simple", "registry_port = 70000"] {
+        for bad in [
+            "data_api = simple",
+            "registry_port = 70000",
+            "registry_client_protocol = ftp",
+        ] {
             let ini = IniFile::parse(&format!("[DEFAULT]\n{bad}\n")).unwrap();
             assert!(Config::from_ini(&ini).is_err(), "{bad}");
         }

@@ -124,7 +124,14 @@ pub async fn login(State(state): State<AppState>, body: axum::body::Bytes) -> Da
         },
         "scope": {"project": {"name": text("project"), "domain": {"name": domain}}},
     }});
-    let http = HttpClient::new(Duration::from_secs(keystone.http_connect_timeout.max(5)));
+    let timeout = Duration::from_secs(keystone.http_connect_timeout.max(5));
+    let http = HttpClient::new(timeout, &glint_keystone::trust(keystone)).map_err(|e| {
+        tracing::error!(error = %e, "no client for Keystone");
+        DashError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "The identity service cannot be reached; try again later.",
+        )
+    })?;
     let url = format!("{}/auth/tokens", keystone.auth_url);
     let answer = http
         .send(Method::POST, &url, &[], Some(&request))

@@ -1,13 +1,13 @@
-//! A small JSON-over-HTTP client for Keystone's API, with a deadline on
+//! A small JSON-over-HTTP(S) client for Keystone's API, with a deadline on
 //! every call.
 
 use std::time::Duration;
 
 use bytes::Bytes;
+use glint_http_client::{describe, TlsError, Trust};
 use http_body_util::{BodyExt, Full};
 use hyper::header::{HeaderName, HeaderValue, CONTENT_TYPE};
 use hyper::{HeaderMap, Method, Request, StatusCode};
-use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 use serde_json::Value;
@@ -24,16 +24,16 @@ pub struct Response {
 
 #[derive(Clone)]
 pub struct HttpClient {
-    client: Client<HttpConnector, Full<Bytes>>,
+    client: glint_http_client::Client<Full<Bytes>>,
     timeout: Duration,
 }
 
 impl HttpClient {
-    pub fn new(timeout: Duration) -> Self {
-        let mut connector = HttpConnector::new();
-        connector.set_connect_timeout(Some(timeout));
-        connector.set_nodelay(true);
-        HttpClient {
+    /// A client whose calls give up after `timeout`, trusting `trust` when
+    /// Keystone is https; a CA file that cannot be read is an error.
+    pub fn new(timeout: Duration, trust: &Trust) -> Result<Self, TlsError> {
+        let connector = glint_http_client::connector(trust, timeout)?;
+        Ok(HttpClient {
             // No idle connections are kept: Keystone often runs under
             // uWSGI, which closes a connection after each answer without a
             // `Connection: close`, and a reused socket would be reset.
@@ -42,7 +42,7 @@ impl HttpClient {
                 .pool_max_idle_per_host(0)
                 .build(connector),
             timeout,
-        }
+        })
     }
 
     /// Sends a request; any status is a `Response`, only transport failures
@@ -79,7 +79,7 @@ impl HttpClient {
                 .client
                 .request(request)
                 .await
-                .map_err(|e| Unreachable(format!("{url}: {}", error_chain(&e))))?;
+                .map_err(|e| Unreachable(format!("{url}: {}", describe(&e))))?;
             let (parts, body) = response.into_parts();
             let bytes = body
                 .collect()
@@ -101,16 +101,4 @@ impl HttpClient {
             .await
             .map_err(|_| Unreachable(format!("{url}: no answer within {:?}", self.timeout)))?
     }
-}
-
-/// An error with its causes, for the log.
-fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut text = e.to_string();
-    let mut source = e.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }

@@ -19,6 +19,7 @@ use std::time::Duration;
 
 use chrono::Utc;
 use glint_config::KeystoneAuthtoken;
+use glint_http_client::{TlsError, Trust};
 use hyper::{Method, StatusCode};
 
 use cache::TokenCache;
@@ -52,9 +53,20 @@ pub struct Keystone {
     cache: TokenCache,
 }
 
+/// Whom `[keystone_authtoken]` trusts over https: keystoneauth's rule,
+/// `insecure` first, then `cafile`, else the system's CAs.
+pub fn trust(settings: &KeystoneAuthtoken) -> Trust {
+    Trust::insecure_first(settings.cafile.clone(), settings.insecure)
+}
+
 impl Keystone {
-    pub fn new(settings: KeystoneAuthtoken) -> Self {
-        let http = HttpClient::new(Duration::from_secs(settings.http_connect_timeout));
+    /// Errors: `cafile` cannot be read or holds no certificate.
+    pub fn new(settings: KeystoneAuthtoken) -> Result<Self, TlsError> {
+        let http = HttpClient::new(
+            Duration::from_secs(settings.http_connect_timeout),
+            &trust(&settings),
+        )
+        .map_err(|e| TlsError(format!("[keystone_authtoken] cafile: {e}")))?;
         let domain = |id: &Option<String>, name: &str| match id {
             Some(id) => Domain::Id(id.clone()),
             None => Domain::Name(name.to_string()),
@@ -69,11 +81,11 @@ impl Keystone {
                 domain: domain(&settings.project_domain_id, &settings.project_domain_name),
             },
         };
-        Keystone {
+        Ok(Keystone {
             session: Session::new(http, credentials),
             cache: TokenCache::new(settings.token_cache_time, CACHE_CAPACITY),
             settings,
-        }
+        })
     }
 
     /// The identity endpoint clients are told to authenticate with.

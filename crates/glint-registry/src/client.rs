@@ -19,11 +19,11 @@ use glint_domain::{
     Error, Image, ImageLocation, ImageMember, ImageStatus, ImageUpdate, LocationStatus,
     MemberStatus, OwnerUsage, Result, Task, TaskQuery, TaskUpdate,
 };
+use glint_http_client::{describe, TlsError, Trust};
 use glint_keystone::Keystone;
 use http_body_util::{BodyExt, Full};
 use hyper::header::{HeaderName, HeaderValue, ACCEPT, CONTENT_TYPE};
 use hyper::{Method, Request, StatusCode};
-use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 use serde::de::DeserializeOwned;
@@ -34,7 +34,7 @@ use crate::wire::{decode_error, Command, RPC_PATH};
 
 /// A repository in a `glint registry` process.
 pub struct RemoteRepository {
-    client: Client<HttpConnector, Full<Bytes>>,
+    client: glint_http_client::Client<Full<Bytes>>,
     rpc_url: String,
     timeout: Duration,
     /// With Keystone: the service's own token goes with calls made outside
@@ -44,17 +44,16 @@ pub struct RemoteRepository {
 
 impl RemoteRepository {
     /// A repository served by the registry at `base_url`
-    /// (`http://host:9191`); each call gives up after `timeout`.
-    pub fn new(base_url: &str, timeout: Duration) -> Self {
-        let mut connector = HttpConnector::new();
-        connector.set_connect_timeout(Some(timeout.min(Duration::from_secs(10))));
-        connector.set_nodelay(true);
-        RemoteRepository {
+    /// (`http://host:9191`, or `https://` trusting `trust`); each call
+    /// gives up after `timeout`. Errors: a CA file that cannot be read.
+    pub fn new(base_url: &str, timeout: Duration, trust: &Trust) -> Result<Self, TlsError> {
+        let connector = glint_http_client::connector(trust, timeout.min(Duration::from_secs(10)))?;
+        Ok(RemoteRepository {
             client: Client::builder(TokioExecutor::new()).build(connector),
             rpc_url: format!("{}{RPC_PATH}", base_url.trim_end_matches('/')),
             timeout,
             keystone: None,
-        }
+        })
     }
 
     /// Calls made outside any request carry the service's own Keystone
@@ -113,7 +112,7 @@ impl RemoteRepository {
                 .client
                 .request(request)
                 .await
-                .map_err(|e| e.to_string())?;
+                .map_err(|e| describe(&e))?;
             let status = response.status();
             let bytes = response
                 .into_body()

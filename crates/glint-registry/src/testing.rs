@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use glint_api::auth::Authenticator;
 use glint_db::Repository;
+use glint_http_client::Trust;
 use glint_service::Policy;
 
 use crate::server::{app, RegistryState};
@@ -42,7 +43,8 @@ impl RunningRegistry {
             let _ = axum::serve(listener, app(state)).await;
         });
         RunningRegistry {
-            remote: RemoteRepository::new(&base_url, Duration::from_secs(30)),
+            remote: RemoteRepository::new(&base_url, Duration::from_secs(30), &Trust::System)
+                .expect("a client that trusts the system store"),
             base_url,
             server,
         }

@@ -11,6 +11,7 @@ use glint_db::sqlite::SqliteRepository;
 use glint_db::Repository;
 use glint_domain::image_query::{ImageListQuery, Viewer};
 use glint_domain::{time, Error, Image, ImageUpdate, MemberStatus, NewImage, Visibility};
+use glint_http_client::Trust;
 use glint_registry::caller::{acting_as, Headers};
 use glint_registry::testing::RunningRegistry;
 use glint_registry::RemoteRepository;
@@ -151,7 +152,7 @@ async fn a_registry_that_is_down_is_unavailable_and_nothing_is_written() {
     drop(registry);
     // Give the aborted server a moment to close its listener.
     tokio::time::sleep(Duration::from_millis(100)).await;
-    let remote = RemoteRepository::new(&base, Duration::from_secs(5));
+    let remote = RemoteRepository::new(&base, Duration::from_secs(5), &Trust::System).unwrap();
     let new = image("p1", Visibility::Private);
     let err = remote.image_create(&new).await.unwrap_err();
     assert!(matches!(err, Error::Unavailable(_)), "{err:?}");
@@ -160,7 +161,9 @@ async fn a_registry_that_is_down_is_unavailable_and_nothing_is_written() {
         Err(Error::NotFound(_))
     ));
     // Nobody listening at all, too.
-    let remote = RemoteRepository::new("http://127.0.0.1:9", Duration::from_secs(5));
+    let remote =
+        RemoteRepository::new("http://127.0.0.1:9", Duration::from_secs(5), &Trust::System)
+            .unwrap();
     let err = remote.image_get(&new.id, false).await.unwrap_err();
     assert!(matches!(err, Error::Unavailable(_)), "{err:?}");
 }

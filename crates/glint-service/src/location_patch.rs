@@ -1,11 +1,11 @@
 //! `PATCH /v2/images/{id}` on `/locations` (the API before 2.17, with
-//! `show_multiple_locations = true`): add a copy at an `http://` URL,
+//! `show_multiple_locations = true`): add a copy at an `http(s)://` URL,
 //! remove one (never the last), or replace the list.
 
 use glint_domain::{
     Error, Image, ImageLocation, ImageStatus, LocationStatus, RequestContext, Result,
 };
-use glint_store::{is_http_location, HttpStore};
+use glint_store::is_http_location;
 use serde_json::{Map, Value};
 
 use crate::image_patch::{OpKind, PatchOp};
@@ -29,9 +29,9 @@ fn new_location(value: &Value) -> Result<ImageLocation> {
         .get("url")
         .and_then(Value::as_str)
         .ok_or_else(|| Error::invalid("A location needs a 'url'"))?;
-    if !is_http_location(url) || !url.starts_with("http://") {
+    if !is_http_location(url) {
         return Err(Error::invalid(format!(
-            "Invalid location {url}: only http:// locations may be added"
+            "Invalid location {url}: only http:// and https:// locations may be added"
         )));
     }
     let metadata = match obj.get("metadata") {
@@ -142,7 +142,7 @@ impl ImageService {
         if image.status == ImageStatus::Queued {
             if let Some(first) = changes.add.first() {
                 changes.activate_with_size =
-                    Some(HttpStore::default().size(&first.url).await? as i64);
+                    Some(self.stores.http_store().size(&first.url).await? as i64);
             }
         } else if !changes.add.is_empty()
             && !matches!(image.status, ImageStatus::Active | ImageStatus::Deactivated)

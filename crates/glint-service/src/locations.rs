@@ -4,7 +4,7 @@
 
 use glint_domain::{Error, Image, ImageLocation, ImageStatus, ImageUpdate, LocationStatus};
 use glint_domain::{RequestContext, Result};
-use glint_store::{is_http_location, HttpStore, StoreInfo};
+use glint_store::{is_http_location, StoreInfo};
 use serde_json::{Map, Value};
 
 use crate::images::ImageService;
@@ -70,7 +70,7 @@ impl ImageService {
     }
 
     /// `POST /v2/images/{id}/locations`: gives a queued image its data at
-    /// `url` (an `http://` URL the server can read); the image becomes
+    /// `url` (an `http(s)://` URL the server can read); the image becomes
     /// active. Errors: not queued → Conflict; a URL the server cannot or
     /// must not read (`file://` among them) → InvalidInput.
     pub async fn add_location(
@@ -81,9 +81,9 @@ impl ImageService {
         validation: &ValidationData,
     ) -> Result<Image> {
         let image = self.load_mutable(ctx, id, Action::AddImageLocation).await?;
-        if !is_http_location(url) || url.to_ascii_lowercase().starts_with("https://") {
+        if !is_http_location(url) {
             return Err(Error::invalid(format!(
-                "Invalid location {url}: only http:// locations may be added"
+                "Invalid location {url}: only http:// and https:// locations may be added"
             )));
         }
         if image.status != ImageStatus::Queued {
@@ -100,7 +100,7 @@ impl ImageService {
                 )));
             }
         }
-        let size = HttpStore::default().size(url).await.map_err(|e| {
+        let size = self.stores.http_store().size(url).await.map_err(|e| {
             Error::invalid(format!("Cannot read the data at {url}: {}", e.message()))
         })?;
         let mut active = image.clone();

@@ -4,7 +4,8 @@ use std::sync::Arc;
 
 use glint_config::{Config, S3StoreOptions, StoreConfig};
 use glint_domain::Result;
-use glint_store::{FilesystemStore, S3Settings, S3Store, Store, StoreInfo, Stores};
+use glint_http_client::Trust;
+use glint_store::{FilesystemStore, HttpStore, S3Settings, S3Store, Store, StoreInfo, Stores};
 
 /// The stores the configuration enables (`enabled_backends`, else the one
 /// file store), each prepared for use.
@@ -27,6 +28,12 @@ pub async fn open(config: &Config) -> Result<Stores> {
             .collect::<Result<Vec<_>>>()?;
         Stores::multiple(infos, config.default_store.as_deref().unwrap_or_default())?
     };
+    // glance_store's http store: the CA file wins over https_insecure.
+    let trust = Trust::ca_file_first(
+        config.https_ca_certificates_file.clone(),
+        config.https_insecure,
+    );
+    let stores = stores.with_http_store(HttpStore::new(&trust)?);
     for info in stores.all() {
         info.store.prepare().await?;
     }
@@ -54,5 +61,6 @@ pub(crate) fn s3_settings(s3: &S3StoreOptions) -> S3Settings {
         large_object_size: s3.large_object_size,
         large_object_chunk_size: s3.large_object_chunk_size,
         thread_pools: s3.thread_pools,
+        cacert: s3.cacert.clone(),
     }
 }

@@ -51,6 +51,7 @@ fn s3_options(bucket: &str) -> Option<S3StoreOptions> {
         large_object_size: 5 << 20,
         large_object_chunk_size: 5 << 20,
         thread_pools: 2,
+        cacert: None,
     })
 }
 
@@ -156,11 +157,17 @@ async fn import_glance_direct(services: &Services, id: &str) {
         .unwrap();
 }
 
-/// The image once its import task is over.
+/// The image once its import task is over (the task finishes after the
+/// image is unlocked).
 async fn settled(nodes: &Nodes, id: &str) -> Image {
     for _ in 0..300 {
         let image = nodes.repo.image_get(id, false).await.unwrap();
-        if !image.properties.contains_key("os_glance_import_task")
+        let tasks = nodes.repo.task_get_all(&Default::default()).await.unwrap();
+        let finished = tasks
+            .iter()
+            .all(|t| matches!(t.status, TaskStatus::Success | TaskStatus::Failure));
+        if finished
+            && !image.properties.contains_key("os_glance_import_task")
             && image.status != ImageStatus::Importing
         {
             return image;

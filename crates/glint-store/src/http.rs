@@ -1,6 +1,8 @@
 //! The HTTP store: read-only access to image data kept elsewhere at an
-//! `http://` location (Glance's `http` store). Nothing is written there and
-//! nothing deleted: the data belongs to whoever serves it.
+//! `http://` or `https://` location (Glance's `http` store). Nothing is
+//! written there and nothing deleted: the data belongs to whoever serves it.
+//! Whom it trusts over https is glance_store's `https_ca_certificates_file`
+//! and `https_insecure`.
 
 use std::io;
 use std::time::Duration;
@@ -9,11 +11,9 @@ use async_trait::async_trait;
 use bytes::Bytes;
 use futures_util::TryStreamExt;
 use glint_domain::{Error, Result};
+use glint_http_client::{describe, Client, Trust};
 use http_body_util::{BodyExt, Empty};
 use hyper::{header, Method, Request, StatusCode};
-use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::client::legacy::Client;
-use hyper_util::rt::TokioExecutor;
 
 use crate::{ByteRange, ByteStream, Store, StoredObject};
 
@@ -21,15 +21,26 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 const ANSWER_TIMEOUT: Duration = Duration::from_secs(60);
 
 pub struct HttpStore {
-    client: Client<HttpConnector, Empty<Bytes>>,
+    client: Client<Empty<Bytes>>,
+}
+
+impl HttpStore {
+    /// A store that reads https locations trusting `trust`; a CA file that
+    /// cannot be read is an error.
+    pub fn new(trust: &Trust) -> Result<Self> {
+        let client = glint_http_client::client(trust, CONNECT_TIMEOUT).map_err(|e| {
+            Error::invalid(format!("[glance_store] https_ca_certificates_file: {e}"))
+        })?;
+        Ok(HttpStore { client })
+    }
 }
 
 impl Default for HttpStore {
+    /// Verifies https locations with the system's CA store.
     fn default() -> Self {
-        let mut connector = HttpConnector::new();
-        connector.set_connect_timeout(Some(CONNECT_TIMEOUT));
         HttpStore {
-            client: Client::builder(TokioExecutor::new()).build(connector),
+            client: glint_http_client::client(&Trust::System, CONNECT_TIMEOUT)
+                .expect("the system store is read at the first handshake, never here"),
         }
     }
 }
@@ -47,9 +58,9 @@ impl HttpStore {
         location: &str,
         range: Option<ByteRange>,
     ) -> Result<hyper::Response<hyper::body::Incoming>> {
-        if !location.starts_with("http://") {
+        if !is_http_location(location) {
             return Err(Error::invalid(format!(
-                "only http:// locations can be read: {location}"
+                "only http:// and https:// locations can be read: {location}"
             )));
         }
         let mut request = Request::builder()
@@ -65,7 +76,7 @@ impl HttpStore {
         tokio::time::timeout(ANSWER_TIMEOUT, self.client.request(request))
             .await
             .map_err(|_| Error::internal(format!("{location} did not answer in time")))?
-            .map_err(|e| Error::internal(format!("cannot reach {location}: {e}")))
+            .map_err(|e| Error::internal(format!("cannot reach {location}: {}", describe(&e))))
     }
 
     /// The size of the data at `location`, from its `Content-Length`.

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use glint_domain::{Error, ImageLocation, Result};
 
-use crate::Store;
+use crate::{HttpStore, Store};
 
 /// One enabled store as `/v2/info/stores` describes it.
 #[derive(Clone)]
@@ -21,21 +21,24 @@ pub struct Stores {
     default: usize,
     /// Whether the operator configured several named stores.
     multi: bool,
-    /// Reads `http://` locations (added with the locations API).
+    /// Reads `http://` and `https://` locations (added with the locations
+    /// API).
     http: StoreInfo,
+    http_store: Arc<HttpStore>,
 }
 
-fn http_store() -> StoreInfo {
+fn http_info(store: Arc<HttpStore>) -> StoreInfo {
     StoreInfo {
         id: "http".into(),
         description: None,
-        store: Arc::new(crate::HttpStore::default()),
+        store,
     }
 }
 
 impl Stores {
     /// One store, Glance's single-store mode.
     pub fn single(store: Arc<dyn Store>) -> Self {
+        let http = Arc::new(HttpStore::default());
         Stores {
             stores: vec![StoreInfo {
                 id: "file".into(),
@@ -44,7 +47,8 @@ impl Stores {
             }],
             default: 0,
             multi: false,
-            http: http_store(),
+            http: http_info(http.clone()),
+            http_store: http,
         }
     }
 
@@ -54,12 +58,28 @@ impl Stores {
             .iter()
             .position(|s| s.id == default)
             .ok_or_else(|| Error::invalid(format!("default_backend '{default}' is not enabled")))?;
+        let http = Arc::new(HttpStore::default());
         Ok(Stores {
             stores,
             default,
             multi: true,
-            http: http_store(),
+            http: http_info(http.clone()),
+            http_store: http,
         })
+    }
+
+    /// The same stores, with `store` reading http and https locations
+    /// (instead of one that verifies https with the system's CAs).
+    pub fn with_http_store(mut self, store: HttpStore) -> Self {
+        let store = Arc::new(store);
+        self.http = http_info(store.clone());
+        self.http_store = store;
+        self
+    }
+
+    /// The store that reads http and https locations.
+    pub fn http_store(&self) -> &HttpStore {
+        &self.http_store
     }
 
     pub fn is_multi(&self) -> bool {

@@ -7,6 +7,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use glint_config::KeystoneLimits;
 use glint_domain::{Error, Result};
+use glint_http_client::{TlsError, Trust};
 use glint_keystone::http::HttpClient;
 use glint_keystone::limits::UnifiedLimits;
 use glint_keystone::session::{Credentials, Domain, Scope, Session};
@@ -32,8 +33,9 @@ impl LimitSource for KeystoneLimitSource {
     }
 }
 
-/// The limit source `[oslo_limit]` describes.
-pub fn source(settings: &KeystoneLimits) -> Arc<dyn LimitSource> {
+/// The limit source `[oslo_limit]` describes. Errors: its `cafile` cannot
+/// be read or holds no certificate.
+pub fn source(settings: &KeystoneLimits) -> std::result::Result<Arc<dyn LimitSource>, TlsError> {
     let user_domain = match &settings.user_domain_id {
         Some(id) => Domain::Id(id.clone()),
         None => Domain::Name(settings.user_domain_name.clone()),
@@ -45,8 +47,12 @@ pub fn source(settings: &KeystoneLimits) -> Arc<dyn LimitSource> {
             domain: Domain::Name(settings.project_domain_name.clone()),
         },
     };
+    // keystoneauth's rule, as for [keystone_authtoken]: insecure first.
+    let trust = Trust::insecure_first(settings.cafile.clone(), settings.insecure);
+    let http = HttpClient::new(Duration::from_secs(10), &trust)
+        .map_err(|e| TlsError(format!("[oslo_limit] cafile: {e}")))?;
     let session = Session::new(
-        HttpClient::new(Duration::from_secs(10)),
+        http,
         Credentials {
             auth_url: settings.auth_url.clone(),
             username: settings.username.clone(),
@@ -55,8 +61,8 @@ pub fn source(settings: &KeystoneLimits) -> Arc<dyn LimitSource> {
             scope,
         },
     );
-    Arc::new(KeystoneLimitSource(UnifiedLimits::new(
+    Ok(Arc::new(KeystoneLimitSource(UnifiedLimits::new(
         session,
         settings.endpoint_id.clone(),
-    )))
+    ))))
 }

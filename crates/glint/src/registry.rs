@@ -9,6 +9,7 @@ use glint_api::auth::Authenticator;
 use glint_config::Config;
 use glint_db::Repository;
 use glint_domain::Error;
+use glint_http_client::Trust;
 use glint_registry::server::RegistryState;
 use glint_service::Policy;
 
@@ -17,7 +18,9 @@ use crate::serve::StartError;
 pub async fn run(config: Config) -> Result<(), StartError> {
     let auth = match &config.keystone {
         Some(settings) => {
-            Authenticator::Keystone(Arc::new(glint_keystone::Keystone::new(settings.clone())))
+            let keystone = glint_keystone::Keystone::new(settings.clone())
+                .map_err(|e| StartError::Config(e.to_string()))?;
+            Authenticator::Keystone(Arc::new(keystone))
         }
         None => Authenticator::Noauth,
     };
@@ -53,13 +56,20 @@ pub async fn run(config: Config) -> Result<(), StartError> {
 /// when `data_api = registry`.
 pub async fn open_repository(config: &Config) -> Result<Arc<dyn Repository>, StartError> {
     if config.data_api == glint_config::DataApi::Registry {
-        let url = format!("http://{}", config.registry_address());
+        let url = config.registry_url();
         tracing::info!(registry = %url, "records kept by the registry");
         let timeout = Duration::from_secs(config.registry_client_timeout.max(1));
-        let mut remote = glint_registry::RemoteRepository::new(&url, timeout);
+        // Glance's registry client: insecure first, then the CA file.
+        let trust = Trust::insecure_first(
+            config.registry_client_ca_file.clone(),
+            config.registry_client_insecure,
+        );
+        let mut remote = glint_registry::RemoteRepository::new(&url, timeout, &trust)
+            .map_err(|e| StartError::Config(format!("registry_client_ca_file: {e}")))?;
         if let Some(settings) = &config.keystone {
-            remote =
-                remote.with_keystone(Arc::new(glint_keystone::Keystone::new(settings.clone())));
+            let keystone = glint_keystone::Keystone::new(settings.clone())
+                .map_err(|e| StartError::Config(e.to_string()))?;
+            remote = remote.with_keystone(Arc::new(keystone));
         }
         return Ok(Arc::new(remote));
     }

@@ -18,7 +18,9 @@ pub async fn run(config: Config) -> Result<(), StartError> {
     let auth = match &config.keystone {
         Some(settings) => {
             tracing::info!(auth_url = %settings.auth_url, "validating tokens with Keystone");
-            Authenticator::Keystone(Arc::new(glint_keystone::Keystone::new(settings.clone())))
+            let keystone = glint_keystone::Keystone::new(settings.clone())
+                .map_err(|e| StartError::Config(e.to_string()))?;
+            Authenticator::Keystone(Arc::new(keystone))
         }
         None => Authenticator::Noauth,
     };
@@ -36,7 +38,9 @@ pub async fn run(config: Config) -> Result<(), StartError> {
     let limits = config
         .keystone_limits
         .as_ref()
-        .map(crate::keystone_limits::source);
+        .map(crate::keystone_limits::source)
+        .transpose()
+        .map_err(|e| StartError::Config(e.to_string()))?;
     let services = Services::with_limits(config.clone(), repo, stores, Arc::new(policy), limits)
         .map_err(|e| StartError::Other(format!("staging area: {e}")))?;
     services

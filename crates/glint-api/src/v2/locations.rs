@@ -30,7 +30,7 @@ pub async fn list(
 }
 
 /// `POST /v2/images/{image_id}/locations` — `{"url", "validation_data"}`
-/// gives a queued image its data at an `http://` URL. 202.
+/// gives a queued image its data at an `http://` or `https://` URL. 202.
 ///
 /// 400 a URL the server may not read (file://, unsupported scheme) or bad
 /// validation data; 403 not allowed; 409 image not queued.

@@ -69,7 +69,7 @@ impl TestApp {
         let stores = glint_service::stores::open(&config).await.unwrap();
         let auth = match &config.keystone {
             Some(k) => glint_api::auth::Authenticator::Keystone(Arc::new(
-                glint_keystone::Keystone::new(k.clone()),
+                glint_keystone::Keystone::new(k.clone()).unwrap(),
             )),
             None => glint_api::auth::Authenticator::Noauth,
         };

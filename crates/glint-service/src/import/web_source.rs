@@ -1,20 +1,20 @@
-//! Fetching web-download (and glance-download) sources: plain HTTP GET,
-//! streamed, following redirects only where each new URL passes the import
-//! filter too.
+//! Fetching web-download (and glance-download) sources: an HTTP or HTTPS
+//! GET, streamed, following redirects only where each new URL passes the
+//! import filter too. As in Glance, https sources are verified with the
+//! system's CA store (`SSL_CERT_FILE` and `SSL_CERT_DIR` name another).
 
 use std::io;
+use std::sync::OnceLock;
 use std::time::Duration;
 
 use bytes::Bytes;
 use futures_util::TryStreamExt;
 use glint_config::UriFilter;
 use glint_domain::{Error, Result};
+use glint_http_client::{describe, Client, Trust};
 use glint_store::ByteStream;
 use http_body_util::{BodyExt, Empty};
 use hyper::{header, Request, StatusCode};
-use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::client::legacy::Client;
-use hyper_util::rt::TokioExecutor;
 
 use super::uri_filter::{self, CheckedUri};
 
@@ -22,6 +22,17 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long the source may take to start answering.
 const ANSWER_TIMEOUT: Duration = Duration::from_secs(60);
 const MAX_REDIRECTS: usize = 5;
+
+/// The client of every fetch, made at the first.
+fn client() -> Result<&'static Client<Empty<Bytes>>> {
+    static CLIENT: OnceLock<std::result::Result<Client<Empty<Bytes>>, String>> = OnceLock::new();
+    CLIENT
+        .get_or_init(|| {
+            glint_http_client::client(&Trust::System, CONNECT_TIMEOUT).map_err(|e| e.to_string())
+        })
+        .as_ref()
+        .map_err(|e| Error::internal(format!("no HTTP client: {e}")))
+}
 
 /// Opens `uri` (already checked) for reading: its body and length.
 pub async fn open(uri: &str, filter: &UriFilter) -> Result<(ByteStream, Option<u64>)> {
@@ -36,17 +47,14 @@ pub async fn open_as(
     agent: &str,
     headers: &[(String, String)],
 ) -> Result<(ByteStream, Option<u64>)> {
-    let mut connector = HttpConnector::new();
-    connector.set_connect_timeout(Some(CONNECT_TIMEOUT));
-    let client: Client<HttpConnector, Empty<Bytes>> =
-        Client::builder(TokioExecutor::new()).build(connector);
+    let client = client()?;
     let mut current = uri_filter::check(uri, filter)?;
     let origin = (current.scheme.clone(), current.host.clone(), current.port);
     let mut shown = uri.to_string();
     for _ in 0..=MAX_REDIRECTS {
-        if current.scheme != "http" {
+        if current.scheme != "http" && current.scheme != "https" {
             return Err(Error::invalid(format!(
-                "Cannot fetch {shown}: only http:// sources are supported"
+                "Cannot fetch {shown}: only http:// and https:// sources are supported"
             )));
         }
         let mut request = Request::get(url_of(&current)).header(header::USER_AGENT, agent);
@@ -61,7 +69,7 @@ pub async fn open_as(
         let response = tokio::time::timeout(ANSWER_TIMEOUT, client.request(request))
             .await
             .map_err(|_| Error::invalid(format!("{shown} did not answer in time")))?
-            .map_err(|e| Error::invalid(format!("Cannot fetch {shown}: {e}")))?;
+            .map_err(|e| Error::invalid(format!("Cannot fetch {shown}: {}", describe(&e))))?;
         let status = response.status();
         if status.is_redirection() {
             let location = response

@@ -7,11 +7,11 @@ use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 use hyper::{Method, Request, Response, StatusCode};
-use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 
 use glint_domain::{Error, Result};
+use glint_http_client::{describe, TlsError, Trust};
 
 use super::sigv4::{self, Credentials, Signable};
 use super::xml;
@@ -25,10 +25,26 @@ pub enum UrlStyle {
     Virtual,
 }
 
+/// Where the S3 server is.
+pub struct Endpoint {
+    pub https: bool,
+    /// `host[:port]`.
+    pub host: String,
+}
+
+impl Endpoint {
+    fn scheme(&self) -> &'static str {
+        if self.https {
+            "https"
+        } else {
+            "http"
+        }
+    }
+}
+
 pub struct S3Client {
-    http: Client<HttpConnector, Full<Bytes>>,
-    /// `host[:port]` of the endpoint.
-    host: String,
+    http: glint_http_client::Client<Full<Bytes>>,
+    endpoint: Endpoint,
     style: UrlStyle,
     creds: Credentials,
     /// Deadline for requests whose answer is read whole.
@@ -60,19 +76,23 @@ impl<'a> S3Request<'a> {
 }
 
 impl S3Client {
-    pub fn new(host: String, style: UrlStyle, creds: Credentials, timeout: Duration) -> Self {
-        let mut connector = HttpConnector::new();
-        connector.set_connect_timeout(Some(Duration::from_secs(10)));
-        connector.set_nodelay(true);
-        S3Client {
+    pub fn new(
+        endpoint: Endpoint,
+        trust: &Trust,
+        style: UrlStyle,
+        creds: Credentials,
+        timeout: Duration,
+    ) -> std::result::Result<Self, TlsError> {
+        let connector = glint_http_client::connector(trust, Duration::from_secs(10))?;
+        Ok(S3Client {
             http: Client::builder(TokioExecutor::new())
                 .pool_idle_timeout(Duration::from_secs(30))
                 .build(connector),
-            host,
+            endpoint,
             style,
             creds,
             timeout,
-        }
+        })
     }
 
     /// Sends `req` and returns the answer once its head arrived; the body is
@@ -84,11 +104,11 @@ impl S3Client {
             .unwrap_or_default();
         let (host, path) = match self.style {
             UrlStyle::Path => (
-                self.host.clone(),
+                self.endpoint.host.clone(),
                 format!("/{}/{key_path}", sigv4::uri_encode(req.bucket, false)),
             ),
             UrlStyle::Virtual => (
-                format!("{}.{}", req.bucket, self.host),
+                format!("{}.{}", req.bucket, self.endpoint.host),
                 format!("/{key_path}"),
             ),
         };
@@ -116,10 +136,12 @@ impl S3Client {
             &amz_date,
         );
         let query = sigv4::canonical_query(req.query);
+        // Messages name the endpoint, never the query (upload ids).
+        let shown = format!("{}://{host}{path}", self.endpoint.scheme());
         let uri = if query.is_empty() {
-            format!("http://{host}{path}")
+            shown.clone()
         } else {
-            format!("http://{host}{path}?{query}")
+            format!("{shown}?{query}")
         };
         let mut builder = Request::builder()
             .method(req.method.clone())
@@ -134,17 +156,16 @@ impl S3Client {
         }
         let request = builder
             .body(Full::new(req.body))
-            .map_err(|e| Error::internal(format!("S3 request {uri}: {e}")))?;
+            .map_err(|e| Error::internal(format!("S3 request {shown}: {e}")))?;
         let answer = tokio::time::timeout(self.timeout, self.http.request(request))
             .await
             .map_err(|_| {
                 Error::internal(format!(
-                    "S3 {} {path}: no answer within {:?}",
+                    "S3 {} {shown}: no answer within {:?}",
                     req.method, self.timeout
                 ))
             })?;
-        answer
-            .map_err(|e| Error::internal(format!("S3 {} {path}: {}", req.method, error_chain(&e))))
+        answer.map_err(|e| Error::internal(format!("S3 {} {shown}: {}", req.method, describe(&e))))
     }
 
     /// Sends `req` and reads the whole answer; statuses other than 2xx are
@@ -195,15 +216,4 @@ pub fn answer_error(what: &str, status: StatusCode, body: &str) -> Error {
         StatusCode::RANGE_NOT_SATISFIABLE => Error::RangeNotSatisfiable(text),
         _ => Error::internal(text),
     }
-}
-
-fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut text = e.to_string();
-    let mut source = e.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }

@@ -17,6 +17,7 @@ mod sigv4;
 mod xml;
 
 use std::io;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -24,12 +25,13 @@ use async_trait::async_trait;
 use bytes::{Bytes, BytesMut};
 use futures_util::{StreamExt, TryStreamExt};
 use glint_domain::{Error, Result};
+use glint_http_client::Trust;
 use http_body_util::BodyExt;
 use hyper::{Method, StatusCode};
 use tokio::task::JoinSet;
 
 use crate::{ByteRange, ByteStream, Store, StoredObject};
-use client::{answer_error, read_text, S3Client, S3Request, UrlStyle};
+use client::{answer_error, read_text, Endpoint, S3Client, S3Request, UrlStyle};
 
 pub use client::UrlStyle as BucketUrlStyle;
 
@@ -45,7 +47,8 @@ const PARTS_PER_SIZE_STEP: u32 = 1_000;
 /// An S3 store's configuration, in glance_store's terms.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct S3Settings {
-    /// `s3_store_host`: `http://host:port`, or a bare host (HTTP).
+    /// `s3_store_host`: `http://host:port`, `https://host:port`, or a bare
+    /// host (HTTP).
     pub host: String,
     pub access_key: String,
     pub secret_key: String,
@@ -61,6 +64,9 @@ pub struct S3Settings {
     pub large_object_chunk_size: u64,
     /// `s3_store_thread_pools`: parts in flight at once per upload.
     pub thread_pools: usize,
+    /// `s3_store_cacert`: the CAs that verify an https endpoint; `None`:
+    /// the system's.
+    pub cacert: Option<PathBuf>,
 }
 
 impl S3Settings {
@@ -77,6 +83,7 @@ impl S3Settings {
             large_object_size: 100 * MIB,
             large_object_chunk_size: 10 * MIB,
             thread_pools: 10,
+            cacert: None,
         }
     }
 }
@@ -86,24 +93,21 @@ pub struct S3Store {
     settings: S3Settings,
     /// `host[:port]` as it goes into locations.
     host: String,
+    /// Whether the endpoint is https (locations are then `s3+https://`).
+    https: bool,
 }
 
 impl S3Store {
     pub fn new(settings: S3Settings) -> Result<Self> {
         let bad = |why: String| Error::invalid(format!("S3 store: {why}"));
-        let host = if let Some(h) = settings.host.strip_prefix("http://") {
-            h
-        } else if settings.host.starts_with("https://") {
-            return Err(bad(
-                "https endpoints are not supported yet (this build has no TLS client); \
-                 use an http:// endpoint, e.g. a TLS-terminating proxy on loopback"
-                    .into(),
-            ));
+        let (https, host) = if let Some(h) = settings.host.strip_prefix("https://") {
+            (true, h)
+        } else if let Some(h) = settings.host.strip_prefix("http://") {
+            (false, h)
         } else {
-            settings.host.as_str()
-        }
-        .trim_end_matches('/')
-        .to_string();
+            (false, settings.host.as_str())
+        };
+        let host = host.trim_end_matches('/').to_string();
         if host.is_empty() || host.contains('/') {
             return Err(bad(format!(
                 "s3_store_host '{}' is not host[:port]",
@@ -144,8 +148,16 @@ impl S3Store {
         } else {
             settings.region.clone()
         };
+        let trust = match &settings.cacert {
+            Some(file) => Trust::CaFile(file.clone()),
+            None => Trust::System,
+        };
         let client = S3Client::new(
-            host.clone(),
+            Endpoint {
+                https,
+                host: host.clone(),
+            },
+            &trust,
             style,
             sigv4::Credentials {
                 access_key: settings.access_key.clone(),
@@ -153,11 +165,13 @@ impl S3Store {
                 region,
             },
             Duration::from_secs(300),
-        );
+        )
+        .map_err(|e| bad(format!("s3_store_cacert: {e}")))?;
         Ok(S3Store {
             client: Arc::new(client),
             settings,
             host,
+            https,
         })
     }
 
@@ -168,7 +182,7 @@ impl S3Store {
     /// The location `add` records for `key`'s bytes.
     pub fn location_of(&self, key: &str) -> String {
         location::format(
-            false,
+            self.https,
             &self.settings.access_key,
             &self.settings.secret_key,
             &self.host,
@@ -694,9 +708,34 @@ mod tests {
         })
         .is_err());
         assert!(S3Store::new(S3Settings {
-            host: "https://s3.amazonaws.com".into(),
-            ..ok
+            host: "http://127.0.0.1:9000/path".into(),
+            ..ok.clone()
         })
         .is_err());
+        let missing = S3Store::new(S3Settings {
+            host: "https://s3.amazonaws.com".into(),
+            cacert: Some("/nonexistent/ca.pem".into()),
+            ..ok.clone()
+        });
+        let Err(e) = missing else {
+            panic!("a missing CA file was accepted")
+        };
+        assert!(e.message().contains("/nonexistent/ca.pem"), "{e}");
+    }
+
+    #[test]
+    fn https_endpoints_give_s3_https_locations() {
+        let ok = S3Settings::new("http://127.0.0.1:9000", "a", "s", "images");
+        let plain = S3Store::new(ok.clone()).unwrap();
+        assert_eq!(plain.location_of("id"), "s3://a:s@127.0.0.1:9000/images/id");
+        let tls = S3Store::new(S3Settings {
+            host: "https://s3.example:8443/".into(),
+            ..ok
+        })
+        .unwrap();
+        assert_eq!(
+            tls.location_of("id"),
+            "s3+https://a:s@s3.example:8443/images/id"
+        );
     }
 }
