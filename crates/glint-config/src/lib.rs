@@ -346,6 +346,13 @@ impl Config {
             })?;
         let import = import::read(&r, &data_dir)?;
         let image_cache = read_image_cache(&r, auth_flavor.as_deref())?;
+        if image_cache.is_some() && r.string("DEFAULT", "image_cache_driver")? == "centralized_db" {
+            warnings.push(
+                "image_cache_driver = centralized_db: Glint keeps each node's cache index in its \
+                 image_cache_dir, not in the database; GET /v2/cache/nodes answers 409"
+                    .into(),
+            );
+        }
         if let Some(staging) = &import.staging_s3 {
             if let Some(store) = stores
                 .iter()
@@ -988,6 +995,9 @@ mod tests {
         let noauth = read("[DEFAULT]\nimage_cache_dir = /c\n[paste_deploy]\nflavor = caching\n");
         assert!(noauth.unwrap().image_cache.unwrap().serves_downloads);
         assert!(read("[DEFAULT]\nimage_cache_dir = /c\nimage_cache_driver = memcache\n").is_err());
+        let central =
+            read("[DEFAULT]\nimage_cache_dir = /c\nimage_cache_driver = centralized_db\n");
+        assert!(central.unwrap().warnings[0].contains("each node's cache index"));
     }
 
     #[test]

@@ -63,7 +63,7 @@ pub const OPTIONS: &[OptionSpec] = &[
     opt("DEFAULT", "image_cache_dir", "", "Folder of this node's image cache (empty: no cache). Downloads are served through\nit with [paste_deploy] flavor caching, cachemanagement, keystone+caching or\nkeystone+cachemanagement; the /v2/cache API manages it."),
     opt("DEFAULT", "image_cache_max_size", "10737418240", "Bytes the image cache may hold; least recently used images are evicted past it."),
     opt("DEFAULT", "image_cache_stall_time", "86400", "Seconds after which an unfinished cache fill is removed by a cache clean."),
-    opt("DEFAULT", "image_cache_driver", "sqlite", "Glance's cache index driver (sqlite, xattr, centralized_db); Glint keeps its own\nindex file in image_cache_dir whichever is named."),
+    opt("DEFAULT", "image_cache_driver", "sqlite", "Glance's cache index driver (sqlite, xattr, centralized_db; Glance 33 defaults to\ncentralized_db); Glint keeps each node's index as a file in image_cache_dir whichever\nis named."),
     opt("DEFAULT", "cache_prefetcher_interval", "300", "Seconds between passes of the prefetcher, which caches queued images (a queue\nrequest also starts one at once)."),
     opt("DEFAULT", "delayed_delete", "false", "Keep deleted images' bytes (status pending_delete) until the scrubber removes them."),
     opt("DEFAULT", "scrub_time", "0", "Seconds a pending-delete image waits before the scrubber removes its bytes."),
