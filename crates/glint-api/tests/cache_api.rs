@@ -167,6 +167,56 @@ async fn a_download_fills_the_cache_and_the_next_is_served_from_it() {
     assert_eq!(copies_in(dir.path()), Vec::<String>::new());
 }
 
+/// Downloads `path` from the app served on a loopback port, as curl does:
+/// on a keep-alive connection, closed as soon as Content-Length bytes have
+/// arrived (the server may not have asked its body for the end yet).
+async fn download_then_hang_up(app: &TestApp, path: &str) -> Vec<u8> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let router = app.router();
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    let mut conn = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let request = format!(
+        "GET {path} HTTP/1.1\r\nHost: glint.test\r\nX-Project-Id: p1\r\nX-Roles: member\r\n\r\n"
+    );
+    conn.write_all(request.as_bytes()).await.unwrap();
+    let mut answer = Vec::new();
+    let mut buf = vec![0u8; 64 * 1024];
+    loop {
+        let n = conn.read(&mut buf).await.unwrap();
+        assert!(n > 0, "the server closed the connection");
+        answer.extend_from_slice(&buf[..n]);
+        let Some(end) = answer.windows(4).position(|w| w == b"\r\n\r\n") else {
+            continue;
+        };
+        let head = String::from_utf8_lossy(&answer[..end]).to_ascii_lowercase();
+        assert!(head.starts_with("http/1.1 200"), "{head}");
+        let length: usize = head
+            .lines()
+            .find_map(|l| l.strip_prefix("content-length:"))
+            .unwrap()
+            .trim()
+            .parse()
+            .unwrap();
+        if answer.len() >= end + 4 + length {
+            drop(conn);
+            return answer.split_off(end + 4);
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_download_whose_client_hangs_up_at_the_last_byte_fills_the_cache() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = cached_app(dir.path(), 1 << 30).await;
+    let bytes = data(3 << 20, 17);
+    let id = image_with(&app, &bytes).await;
+    let body = download_then_hang_up(&app, &format!("/v2/images/{id}/file")).await;
+    assert_eq!(body, bytes);
+    cache_state_when(&app, |s| cached_ids(s) == [id.clone()]).await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_download_cut_short_leaves_no_copy() {
     let dir = tempfile::tempdir().unwrap();

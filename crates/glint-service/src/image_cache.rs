@@ -363,13 +363,22 @@ impl ImageCache {
             cache.install(&id, size, &checksum, rx).await;
             cache.lock().filling.remove(&id);
         });
-        let copy = Copy { tx: Some(tx) };
+        let copy = Copy {
+            tx: Some(tx),
+            remaining: size,
+        };
         Box::pin(futures_util::stream::unfold(
             (data, copy),
             |(mut data, mut copy)| async move {
                 match data.next().await {
                     Some(Ok(chunk)) => {
                         copy.send(Ok(chunk.clone())).await;
+                        copy.remaining = copy.remaining.saturating_sub(chunk.len() as u64);
+                        if copy.remaining == 0 {
+                            // Every byte passed: a server that stops reading
+                            // at Content-Length never asks for the end.
+                            drop(copy.tx.take());
+                        }
                         Some((Ok(chunk), (data, copy)))
                     }
                     Some(Err(e)) => {
@@ -454,6 +463,8 @@ impl ImageCache {
 /// whole (the client went away) fails, so it never goes into place.
 struct Copy {
     tx: Option<mpsc::Sender<io::Result<Bytes>>>,
+    /// Bytes of the image still to come.
+    remaining: u64,
 }
 
 impl Copy {
