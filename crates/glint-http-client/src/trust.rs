@@ -23,9 +23,15 @@ fn provider() -> Arc<CryptoProvider> {
 
 pub(crate) fn client_config(trust: &Trust) -> Result<ClientConfig, TlsError> {
     let verifier: Arc<dyn ServerCertVerifier> = match trust {
-        Trust::System => Arc::new(SystemStore(provider())),
+        Trust::System => Arc::new(Verifier {
+            provider: provider(),
+            check: Check::SystemStore,
+        }),
         Trust::CaFile(path) => ca_file_verifier(path)?,
-        Trust::Insecure => Arc::new(NoVerification(provider())),
+        Trust::Insecure => Arc::new(Verifier {
+            provider: provider(),
+            check: Check::Nothing,
+        }),
     };
     Ok(ClientConfig::builder_with_provider(provider())
         .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
@@ -91,11 +97,23 @@ fn system_verifier() -> Result<Arc<WebPkiServerVerifier>, String> {
         .clone()
 }
 
-/// Verifies with the system's CA store, read on first use.
-#[derive(Debug)]
-struct SystemStore(Arc<CryptoProvider>);
+/// What a [`Verifier`] checks of the server's certificate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Check {
+    /// That a CA of the system's store, read on first use, issued it.
+    SystemStore,
+    /// Nothing: the handshake's signatures are still checked, so the peer
+    /// holds the key of the certificate it showed.
+    Nothing,
+}
 
-impl ServerCertVerifier for SystemStore {
+#[derive(Debug)]
+struct Verifier {
+    provider: Arc<CryptoProvider>,
+    check: Check,
+}
+
+impl ServerCertVerifier for Verifier {
     fn verify_server_cert(
         &self,
         end_entity: &CertificateDer<'_>,
@@ -104,9 +122,12 @@ impl ServerCertVerifier for SystemStore {
         ocsp_response: &[u8],
         now: UnixTime,
     ) -> Result<ServerCertVerified, rustls::Error> {
-        system_verifier()
-            .map_err(rustls::Error::General)?
-            .verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now)
+        match self.check {
+            Check::SystemStore => system_verifier()
+                .map_err(rustls::Error::General)?
+                .verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now),
+            Check::Nothing => Ok(ServerCertVerified::assertion()),
+        }
     }
 
     fn verify_tls12_signature(
@@ -119,7 +140,7 @@ impl ServerCertVerifier for SystemStore {
             message,
             cert,
             dss,
-            &self.0.signature_verification_algorithms,
+            &self.provider.signature_verification_algorithms,
         )
     }
 
@@ -133,61 +154,13 @@ impl ServerCertVerifier for SystemStore {
             message,
             cert,
             dss,
-            &self.0.signature_verification_algorithms,
+            &self.provider.signature_verification_algorithms,
         )
     }
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.0.signature_verification_algorithms.supported_schemes()
-    }
-}
-
-/// Accepts any certificate; the handshake's signatures are still checked,
-/// so the peer holds the key of the certificate it showed.
-#[derive(Debug)]
-struct NoVerification(Arc<CryptoProvider>);
-
-impl ServerCertVerifier for NoVerification {
-    fn verify_server_cert(
-        &self,
-        _end_entity: &CertificateDer<'_>,
-        _intermediates: &[CertificateDer<'_>],
-        _server_name: &ServerName<'_>,
-        _ocsp_response: &[u8],
-        _now: UnixTime,
-    ) -> Result<ServerCertVerified, rustls::Error> {
-        Ok(ServerCertVerified::assertion())
-    }
-
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        verify_tls12_signature(
-            message,
-            cert,
-            dss,
-            &self.0.signature_verification_algorithms,
-        )
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        verify_tls13_signature(
-            message,
-            cert,
-            dss,
-            &self.0.signature_verification_algorithms,
-        )
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.0.signature_verification_algorithms.supported_schemes()
+        self.provider
+            .signature_verification_algorithms
+            .supported_schemes()
     }
 }
