@@ -42,7 +42,7 @@ pub async fn run(config: Config) -> Result<(), StartError> {
         .transpose()
         .map_err(|e| StartError::Config(e.to_string()))?;
     let services = Services::with_limits(config.clone(), repo, stores, Arc::new(policy), limits)
-        .map_err(|e| StartError::Other(format!("staging area: {e}")))?;
+        .map_err(|e| StartError::Other(format!("services: {e}")))?;
     services
         .images
         .recover()
@@ -94,14 +94,17 @@ fn spawn_scrubber(images: glint_service::ImageService, interval: u64) {
 }
 
 /// `glint scrub`: one scrubber pass, then exit.
-pub async fn scrub(config: Config) -> Result<usize, StartError> {
+pub async fn scrub(mut config: Config) -> Result<usize, StartError> {
+    // The image cache belongs to the running `glint serve`: a scrubber
+    // beside it must not open (and tidy) the same folder.
+    config.image_cache = None;
     let config = Arc::new(config);
     let repo = crate::registry::open_repository(&config).await?;
     let stores = glint_service::stores::open(&config)
         .await
         .map_err(|e| StartError::Other(format!("image store: {e}")))?;
     let services = Services::new(config, repo, stores, Arc::new(Policy::glance_defaults()))
-        .map_err(|e| StartError::Other(format!("staging area: {e}")))?;
+        .map_err(|e| StartError::Other(format!("services: {e}")))?;
     services
         .images
         .scrub(false)
