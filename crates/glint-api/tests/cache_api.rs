@@ -89,13 +89,16 @@ fn data(size: usize, seed: u8) -> Vec<u8> {
     (0..size).map(|i| (i as u8).wrapping_mul(seed)).collect()
 }
 
-/// Files in the cache folder other than its index (partial copies too).
+/// Files in the cache folder other than its index (partial copies too),
+/// sorted.
 fn copies_in(dir: &Path) -> Vec<String> {
-    std::fs::read_dir(dir)
+    let mut names: Vec<String> = std::fs::read_dir(dir)
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .filter(|n| !n.starts_with("glint-cache-index"))
-        .collect()
+        .collect();
+    names.sort();
+    names
 }
 
 #[tokio::test]
@@ -347,6 +350,8 @@ async fn clean_removes_copies_of_gone_images_and_unwritten_partials() {
     // was down: the cache adopts the file when it opens.
     let gone = "e34e6e2f-fe16-420d-ad36-cebf69506106";
     std::fs::write(dir.path().join(gone), b"stale copy").unwrap();
+    // Glance's cache folder layout: its subfolders are not copies.
+    std::fs::create_dir(dir.path().join("incomplete")).unwrap();
     let app = cached_app(dir.path(), 1 << 30).await;
     let kept = image_with(&app, &data(1000, 13)).await;
     app.get(MEMBER, &format!("/v2/images/{kept}/file")).await;
@@ -361,7 +366,7 @@ async fn clean_removes_copies_of_gone_images_and_unwritten_partials() {
         cached_ids(&cache_state(&app).await),
         std::slice::from_ref(&kept)
     );
-    assert_eq!(copies_in(dir.path()), [kept]);
+    assert_eq!(copies_in(dir.path()), [kept, "incomplete".to_string()]);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -98,6 +98,12 @@ impl ImageCache {
                 continue;
             }
             let meta = entry.metadata().map_err(|e| io_error("cannot read", e))?;
+            if !meta.is_file() {
+                // Glance's cache keeps incomplete/, invalid/ and queue/
+                // here; its complete copies (files named by image id) are
+                // adopted.
+                continue;
+            }
             let modified = meta
                 .modified()
                 .ok()
