@@ -260,15 +260,14 @@ impl ImageCache {
     /// one stalled past `image_cache_stall_time`); answers how many.
     pub async fn remove_stalled_fills(&self) -> Result<usize> {
         let mut removed = 0;
-        for id in self.folder.partial_writes().await? {
-            let partial = self.config.dir.join(format!(".{id}.partial"));
-            let stalled = std::fs::metadata(&partial)
+        for partial in self.folder.partial_writes().await? {
+            let stalled = std::fs::metadata(self.config.dir.join(&partial.handle))
                 .and_then(|m| m.modified())
                 .ok()
                 .and_then(|t| t.elapsed().ok())
                 .is_some_and(|age| age.as_secs() > self.config.stall_time_secs);
-            if stalled || !self.lock().filling.contains(&id) {
-                self.folder.remove_partial_write(&id).await?;
+            if stalled || !self.lock().filling.contains(&partial.image_id) {
+                self.folder.remove_partial_write(&partial).await?;
                 removed += 1;
             }
         }

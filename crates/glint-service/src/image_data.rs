@@ -380,8 +380,9 @@ impl ImageService {
     pub(crate) async fn remove_abandoned_partials(&self, store: &dyn Store) -> Result<usize> {
         let timeout = self.config.import.task_heartbeat_timeout_secs;
         let mut removed = 0;
-        for id in store.partial_writes().await? {
-            let image = match self.repo.image_get(&id, false).await {
+        for partial in store.partial_writes().await? {
+            let id = &partial.image_id;
+            let image = match self.repo.image_get(id, false).await {
                 Ok(image) => Some(image),
                 Err(Error::NotFound(_)) => None,
                 Err(e) => {
@@ -390,7 +391,7 @@ impl ImageService {
                 }
             };
             if !may_be_writing(image.as_ref(), timeout) {
-                store.remove_partial_write(&id).await?;
+                store.remove_partial_write(&partial).await?;
                 removed += 1;
             }
         }

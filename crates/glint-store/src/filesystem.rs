@@ -7,6 +7,7 @@
 use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use async_trait::async_trait;
 use bytes::{Bytes, BytesMut};
@@ -14,7 +15,7 @@ use futures_util::StreamExt;
 use glint_domain::{Error, Result};
 use tokio::sync::mpsc;
 
-use crate::{channel_stream, ByteRange, ByteStream, Store, StoredObject, CHUNK_SIZE};
+use crate::{channel_stream, ByteRange, ByteStream, PartialWrite, Store, StoredObject, CHUNK_SIZE};
 
 const PARTIAL_SUFFIX: &str = ".partial";
 
@@ -33,9 +34,18 @@ impl FilesystemStore {
         &self.datadir
     }
 
-    /// Where `add` writes `image_id`'s bytes until they are complete.
+    /// Where one `add` writes `image_id`'s bytes until they are complete:
+    /// a hidden file of its own, `.ID.N.partial`.
     fn partial_path(&self, image_id: &str) -> PathBuf {
-        self.datadir.join(format!(".{image_id}{PARTIAL_SUFFIX}"))
+        static WRITES: AtomicU64 = AtomicU64::new(0);
+        let n = WRITES.fetch_add(1, Ordering::Relaxed);
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.subsec_nanos());
+        self.datadir.join(format!(
+            ".{image_id}.{:x}{nanos:08x}{n:x}{PARTIAL_SUFFIX}",
+            std::process::id()
+        ))
     }
 
     /// The location `add` records for `image_id`'s bytes.
@@ -227,27 +237,39 @@ impl Store for FilesystemStore {
         }
     }
 
-    async fn partial_writes(&self) -> Result<Vec<String>> {
-        let mut ids = Vec::new();
+    async fn partial_writes(&self) -> Result<Vec<PartialWrite>> {
+        let mut partials = Vec::new();
         let mut entries = match tokio::fs::read_dir(&self.datadir).await {
             Ok(entries) => entries,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(ids),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(partials),
             Err(e) => return Err(io_error("cannot list", &self.datadir, e)),
         };
         while let Ok(Some(entry)) = entries.next_entry().await {
             let name = entry.file_name().to_string_lossy().into_owned();
-            if let Some(id) = name
+            let Some(stem) = name
                 .strip_prefix('.')
                 .and_then(|n| n.strip_suffix(PARTIAL_SUFFIX))
-            {
-                ids.push(id.to_string());
-            }
+            else {
+                continue;
+            };
+            // `.ID.N.partial`; `.ID.partial` as older versions wrote it.
+            let image_id = stem.rsplit_once('.').map_or(stem, |(id, _)| id);
+            partials.push(PartialWrite {
+                image_id: image_id.to_string(),
+                handle: name,
+            });
         }
-        Ok(ids)
+        Ok(partials)
     }
 
-    async fn remove_partial_write(&self, image_id: &str) -> Result<()> {
-        let partial = self.partial_path(image_id);
+    async fn remove_partial_write(&self, partial: &PartialWrite) -> Result<()> {
+        if partial.handle.contains(['/', '\\']) || !partial.handle.ends_with(PARTIAL_SUFFIX) {
+            return Err(Error::invalid(format!(
+                "not a partial write: {}",
+                partial.handle
+            )));
+        }
+        let partial = self.datadir.join(&partial.handle);
         match tokio::fs::remove_file(&partial).await {
             Ok(()) => Ok(()),
             Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
@@ -323,14 +345,31 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = FilesystemStore::new(dir.path());
         std::fs::write(dir.path().join(".abc.partial"), b"x").unwrap();
-        std::fs::write(dir.path().join(".xyz.partial"), b"x").unwrap();
+        std::fs::write(dir.path().join(".xyz.1f.partial"), b"x").unwrap();
         std::fs::write(dir.path().join("def"), b"y").unwrap();
-        let mut ids = store.partial_writes().await.unwrap();
-        ids.sort();
+        let mut listed = store.partial_writes().await.unwrap();
+        listed.sort_by(|a, b| a.image_id.cmp(&b.image_id));
+        let ids: Vec<&str> = listed.iter().map(|p| p.image_id.as_str()).collect();
         assert_eq!(ids, ["abc", "xyz"]);
-        store.remove_partial_write("abc").await.unwrap();
-        store.remove_partial_write("abc").await.unwrap();
-        assert_eq!(store.partial_writes().await.unwrap(), ["xyz"]);
+        // A new write of abc starts after the listing: removing the listed
+        // partial leaves the new one alone.
+        std::fs::write(store.partial_path("abc"), b"new").unwrap();
+        store.remove_partial_write(&listed[0]).await.unwrap();
+        store.remove_partial_write(&listed[0]).await.unwrap();
+        let mut left: Vec<String> = store
+            .partial_writes()
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|p| p.image_id)
+            .collect();
+        left.sort();
+        assert_eq!(left, ["abc", "xyz"]);
         assert!(dir.path().join("def").exists());
+        let outside = PartialWrite {
+            image_id: "abc".into(),
+            handle: "../def".into(),
+        };
+        assert!(store.remove_partial_write(&outside).await.is_err());
     }
 }

@@ -15,7 +15,7 @@ use glint_http_client::{describe, Client, Trust};
 use http_body_util::{BodyExt, Empty};
 use hyper::{header, Method, Request, StatusCode};
 
-use crate::{ByteRange, ByteStream, Store, StoredObject};
+use crate::{ByteRange, ByteStream, PartialWrite, Store, StoredObject};
 
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 const ANSWER_TIMEOUT: Duration = Duration::from_secs(60);
@@ -136,11 +136,11 @@ impl Store for HttpStore {
         Ok(())
     }
 
-    async fn partial_writes(&self) -> Result<Vec<String>> {
+    async fn partial_writes(&self) -> Result<Vec<PartialWrite>> {
         Ok(Vec::new())
     }
 
-    async fn remove_partial_write(&self, _image_id: &str) -> Result<()> {
+    async fn remove_partial_write(&self, _partial: &PartialWrite) -> Result<()> {
         Ok(())
     }
 }

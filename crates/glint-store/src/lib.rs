@@ -7,7 +7,9 @@
 //! interrupted write leaves nothing behind; a crash mid-write leaves a
 //! partial write, which [`Store::partial_writes`] lists and
 //! [`Store::remove_partial_write`] removes once the service knows its
-//! writer is gone.
+//! writer is gone. Each write's partial is its own ([`PartialWrite`]), so
+//! removing one listed earlier never touches a write of the same image
+//! that started since.
 
 pub mod conformance;
 mod filesystem;
@@ -39,6 +41,14 @@ pub struct StoredObject {
     /// The location URL recorded for the image (`file:///…`).
     pub location: String,
     pub size: u64,
+}
+
+/// One unfinished write: whose image, and which write (a store's own
+/// handle: the partial file's name, the multipart upload's id).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PartialWrite {
+    pub image_id: String,
+    pub handle: String,
 }
 
 /// An inclusive byte range `[start, end]` of an image's data.
@@ -76,11 +86,11 @@ pub trait Store: Send + Sync + 'static {
     /// Removes the bytes at `location`; absent bytes are not an error.
     async fn delete(&self, location: &str) -> Result<()>;
 
-    /// The image ids of writes not finished: under way, or left by a
-    /// crash (stores that cannot tell answer none).
-    async fn partial_writes(&self) -> Result<Vec<String>>;
+    /// The writes not finished: under way, or left by a crash (stores
+    /// that cannot tell answer none).
+    async fn partial_writes(&self) -> Result<Vec<PartialWrite>>;
 
-    /// Removes what unfinished writes of `image_id` left; none is not an
-    /// error.
-    async fn remove_partial_write(&self, image_id: &str) -> Result<()>;
+    /// Removes what one unfinished write (as listed) left; gone already is
+    /// not an error.
+    async fn remove_partial_write(&self, partial: &PartialWrite) -> Result<()>;
 }

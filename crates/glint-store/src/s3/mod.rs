@@ -30,7 +30,7 @@ use http_body_util::BodyExt;
 use hyper::{Method, StatusCode};
 use tokio::task::JoinSet;
 
-use crate::{ByteRange, ByteStream, Store, StoredObject};
+use crate::{ByteRange, ByteStream, PartialWrite, Store, StoredObject};
 use client::{answer_error, read_text, Endpoint, S3Client, S3Request, UrlStyle};
 
 pub use client::UrlStyle as BucketUrlStyle;
@@ -650,25 +650,28 @@ impl Store for S3Store {
         }
     }
 
-    async fn partial_writes(&self) -> Result<Vec<String>> {
-        let mut ids: Vec<String> = self
+    async fn partial_writes(&self) -> Result<Vec<PartialWrite>> {
+        Ok(self
             .listable_uploads("")
             .await?
             .into_iter()
             // Only image ids: the bucket may hold other things.
             .filter(|(key, _, _)| !key.is_empty() && !key.contains('/'))
-            .map(|(key, _, _)| key)
-            .collect();
-        ids.dedup();
-        Ok(ids)
+            .map(|(key, upload_id, _)| PartialWrite {
+                image_id: key,
+                handle: upload_id,
+            })
+            .collect())
     }
 
-    async fn remove_partial_write(&self, image_id: &str) -> Result<()> {
-        for (key, upload_id, _) in self.listable_uploads(image_id).await? {
-            if key == image_id {
-                abort_upload(&self.client, &self.settings.bucket, &key, &upload_id).await;
-            }
-        }
+    async fn remove_partial_write(&self, partial: &PartialWrite) -> Result<()> {
+        abort_upload(
+            &self.client,
+            &self.settings.bucket,
+            &partial.image_id,
+            &partial.handle,
+        )
+        .await;
         Ok(())
     }
 }
