@@ -94,11 +94,15 @@ impl Staging {
         self.store().get(&self.location_of(image_id), None).await
     }
 
-    /// Removes `image_id`'s staged bytes (and local copy); none is fine.
+    /// Removes `image_id`'s staged bytes, local copy and partial writes
+    /// (a stopped worker's, which a resumed one did not reuse); none is
+    /// fine. Only for an image nobody stages or imports any more.
     pub async fn remove(&self, image_id: &str) -> Result<()> {
         if let Area::Bucket { work, .. } = &self.area {
             work.delete(&work.location_of(image_id)).await?;
+            remove_partials_of(work, image_id).await?;
         }
+        remove_partials_of(self.store(), image_id).await?;
         self.store().delete(&self.location_of(image_id)).await
     }
 
@@ -198,6 +202,15 @@ impl Staging {
                 .collect()),
         }
     }
+}
+
+async fn remove_partials_of(store: &dyn Store, image_id: &str) -> Result<()> {
+    for partial in store.partial_writes().await? {
+        if partial.image_id == image_id {
+            store.remove_partial_write(&partial).await?;
+        }
+    }
+    Ok(())
 }
 
 /// The names of the complete files in `dir` (partial writes are hidden
