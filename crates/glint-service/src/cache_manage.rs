@@ -181,20 +181,15 @@ impl ImageService {
             }
             Err(e) => return Err(e),
         };
-        if !cache.wants(&image) {
-            // Cached already, being filled, or too big to cache.
-            if !cache.knows_copy(id) {
-                tracing::info!(image_id = %id, "image not cacheable now (being cached, or larger than the cache)");
-            }
+        if cache.is_cached(id) {
+            cache.dequeue(id);
             return Ok(());
         }
-        let location = image
-            .locations
-            .iter()
-            .find(|l| l.status == glint_domain::LocationStatus::Active)
-            .ok_or_else(|| Error::not_found(format!("Image {id} has no data")))?;
-        let store = self.stores.for_location(location);
-        let source = store.store.get(&location.url, None).await?;
+        if !cache.wants(&image) {
+            tracing::info!(image_id = %id, "image not cacheable now (being cached, or larger than the cache)");
+            return Ok(());
+        }
+        let source = self.read_stored(&image, None).await?;
         let mut copy = cache.fill_while_streaming(&image, source);
         use futures_util::StreamExt;
         while let Some(chunk) = copy.next().await {

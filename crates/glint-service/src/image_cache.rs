@@ -14,7 +14,6 @@
 
 use std::collections::{BTreeMap, HashSet};
 use std::io;
-use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -59,6 +58,12 @@ pub struct ImageCache {
     index: Mutex<Index>,
     /// Set while a prefetcher pass runs.
     prefetching: AtomicBool,
+}
+
+impl Index {
+    fn knows(&self, image_id: &str) -> bool {
+        self.cached.contains_key(image_id) || self.queued.iter().any(|q| q == image_id)
+    }
 }
 
 fn now() -> f64 {
@@ -175,26 +180,21 @@ impl ImageCache {
         (index.cached.clone(), index.queued.clone())
     }
 
-    /// Whether a copy of `image_id` is in place (it leaves the queue).
-    pub(crate) fn knows_copy(&self, image_id: &str) -> bool {
-        let cached = self.lock().cached.contains_key(image_id);
-        if cached {
-            self.dequeue(image_id);
-        }
-        cached
+    /// Whether a copy of `image_id` is in place.
+    pub(crate) fn is_cached(&self, image_id: &str) -> bool {
+        self.lock().cached.contains_key(image_id)
     }
 
     /// Whether `image_id` is cached or queued.
     pub fn knows(&self, image_id: &str) -> bool {
-        let index = self.lock();
-        index.cached.contains_key(image_id) || index.queued.iter().any(|q| q == image_id)
+        self.lock().knows(image_id)
     }
 
     /// Queues `image_id` for the prefetcher (once; not when cached).
     pub fn queue(&self, image_id: &str) {
         {
             let mut index = self.lock();
-            if index.cached.contains_key(image_id) || index.queued.iter().any(|q| q == image_id) {
+            if index.knows(image_id) {
                 return;
             }
             index.queued.push(image_id.to_string());
@@ -456,11 +456,6 @@ impl ImageCache {
         tracing::info!(image_id, size, "image cached");
         self.dequeue(image_id);
         self.prune().await;
-    }
-
-    /// The folder, for messages.
-    pub fn dir(&self) -> PathBuf {
-        self.config.dir.clone()
     }
 }
 

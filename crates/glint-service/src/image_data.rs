@@ -216,49 +216,52 @@ impl ImageService {
             ));
         }
         let size = image.size.unwrap_or(0).max(0) as u64;
-        let active: Vec<&ImageLocation> = image
+        let has_data = image
             .locations
             .iter()
-            .filter(|l| l.status == LocationStatus::Active)
-            .collect();
-        if active.is_empty()
-            || !matches!(image.status, ImageStatus::Active | ImageStatus::Deactivated)
-        {
+            .any(|l| l.status == LocationStatus::Active);
+        if !has_data || !matches!(image.status, ImageStatus::Active | ImageStatus::Deactivated) {
             return Ok(ImageData::Empty);
         }
         let range = range.map(|r| r.resolve(size)).transpose()?;
         let cache = self.cache.as_ref().filter(|c| c.serves_downloads());
-        if let Some(stream) = match cache {
+        let cached = match cache {
             Some(cache) => cache.read(&image.id, range).await,
             None => None,
-        } {
-            return Ok(ImageData::Bytes {
-                stream,
-                size,
-                checksum: image.checksum.clone(),
-                range,
-            });
-        }
+        };
+        let stream = match (cached, cache) {
+            (Some(stream), _) => stream,
+            (None, Some(cache)) if range.is_none() => {
+                cache.fill_while_streaming(&image, self.read_stored(&image, None).await?)
+            }
+            (None, _) => self.read_stored(&image, range).await?,
+        };
+        Ok(ImageData::Bytes {
+            stream,
+            size,
+            checksum: image.checksum.clone(),
+            range,
+        })
+    }
+
+    /// `image`'s bytes (or `range` of them) from the first of its active
+    /// locations that answers.
+    pub(crate) async fn read_stored(
+        &self,
+        image: &Image,
+        range: Option<ByteRange>,
+    ) -> Result<ByteStream> {
         let mut last_error = None;
-        for location in active {
+        for location in image
+            .locations
+            .iter()
+            .filter(|l| l.status == LocationStatus::Active)
+        {
             let store = self.stores.for_location(location);
             match store.store.get(&location.url, range).await {
-                Ok(stream) => {
-                    let stream = match cache {
-                        Some(cache) if range.is_none() => {
-                            cache.fill_while_streaming(&image, stream)
-                        }
-                        _ => stream,
-                    };
-                    return Ok(ImageData::Bytes {
-                        stream,
-                        size,
-                        checksum: image.checksum.clone(),
-                        range,
-                    });
-                }
+                Ok(stream) => return Ok(stream),
                 Err(e) => {
-                    tracing::warn!(image_id = %id, location = %location.url, error = %e, "location unreadable");
+                    tracing::warn!(image_id = %image.id, location = %location.url, error = %e, "location unreadable");
                     last_error = Some(e);
                 }
             }
