@@ -326,7 +326,7 @@ def test_nothing_private_leaks_to_another_project(keystone, who):
 
 # --- glance-download between two regions -----------------------------------
 
-def keystone_conf(keystone):
+def keystone_conf(keystone, token_cache_time=TOKEN_CACHE_SECONDS):
     return (
         "[paste_deploy]\n"
         "flavor = keystone\n"
@@ -335,7 +335,7 @@ def keystone_conf(keystone):
         "username = glint\n"
         f"password = {keystone['users']['glint']['password']}\n"
         "project_name = service\n"
-        f"token_cache_time = {TOKEN_CACHE_SECONDS}\n"
+        f"token_cache_time = {token_cache_time}\n"
     )
 
 
@@ -508,17 +508,7 @@ def short_lived_keystone():
 
 def test_an_expired_token_is_refused_and_the_service_token_renewed(short_lived_keystone):
     keystone = short_lived_keystone
-    conf = (
-        "[paste_deploy]\n"
-        "flavor = keystone\n"
-        "[keystone_authtoken]\n"
-        f"auth_url = {keystone['auth_url']}\n"
-        "username = glint\n"
-        f"password = {keystone['users']['glint']['password']}\n"
-        "project_name = service\n"
-        "token_cache_time = 300\n"
-    )
-    with running_glint(conf) as url:
+    with running_glint(keystone_conf(keystone, token_cache_time=300)) as url:
         old = token(keystone, "alpha-member")
         assert As(url, old).get("/v2/images").status_code == 200
         time.sleep(SHORT_LIFE + 1)
